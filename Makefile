@@ -1,0 +1,45 @@
+# fortros-oob-agent. `make report` prints this machine's report; `make test` installs
+# what the tests need (npm ci + Debian packages) and runs them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Debian packages the tests and benchmarks drive as real peers.
+DEB_PACKAGES := dmidecode pciutils time
+SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
+
+.PHONY: deps npm-deps deb-deps build report test typecheck bench clean
+
+deps: npm-deps deb-deps
+
+npm-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Installs only what is missing, so a developer's second `make test` does not hit apt.
+deb-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: dist/agent
+dist/agent: $(SOURCES) | npm-deps
+	node tools/build/sea.mjs
+
+report: dist/agent
+	@./dist/agent report
+
+typecheck: npm-deps
+	npx tsc -p tsconfig.json
+
+test: deps build typecheck
+	npx ava
+
+bench: deps build
+	bash bench/report
+
+clean:
+	rm -rf dist image/out

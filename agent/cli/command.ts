@@ -1,0 +1,15 @@
+import type { FlagSpec, Parsed } from './args.ts';
+import type { ExitCode } from './exit.ts';
+import type { Io } from './io.ts';
+import type { Logger } from 'pino';
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Paragraphs printed after the flag list in `agent COMMAND --help`. */
+  details?: string;
+  flags: FlagSpec[];
+  maxPositionals?: number;
+  run(args: Parsed, ctx: { io: Io; log: Logger }): Promise<ExitCode>;
+}

@@ -1,0 +1,65 @@
+// Builds dist/agent: esbuild bundle -> Node single-executable application.
+// Everything here is offline: esbuild and postject come from the lockfile, and the
+// Node binary is the one running this script (no base binaries downloaded, which
+// is why we do not use @yao-pkg/pkg).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dist = 'dist';
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  // a source tarball without git still builds
+}
+
+mkdirSync(dist, { recursive: true });
+const bundle = join(dist, 'agent.cjs');
+await build({
+  entryPoints: ['agent/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // SEA runs a CommonJS main script; the sources stay ES modules.
+  format: 'cjs',
+  outfile: bundle,
+  minify: true,
+  legalComments: 'none',
+  sourcemap: false,
+  define: {
+    __AGENT_VERSION__: JSON.stringify(pkg.version),
+    __AGENT_COMMIT__: JSON.stringify(commit),
+  },
+  logLevel: 'warning',
+});
+
+const blob = join(dist, 'sea-prep.blob');
+const seaConfig = join(dist, 'sea-config.json');
+writeFileSync(
+  seaConfig,
+  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
+);
+execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+
+const out = join(dist, 'agent');
+rmSync(out, { force: true });
+copyFileSync(process.execPath, out);
+chmodSync(out, 0o755);
+execFileSync(
+  process.execPath,
+  [
+    'node_modules/postject/dist/cli.js',
+    out,
+    'NODE_SEA_BLOB',
+    blob,
+    '--sentinel-fuse',
+    'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
+rmSync(blob);
+rmSync(seaConfig);
+console.error(`sea: ${out} ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB (node ${process.version}, ${commit})`);
