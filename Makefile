@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # Debian packages the tests and benchmarks drive as real peers.
-DEB_PACKAGES := dmidecode pciutils time
+DEB_PACKAGES := dmidecode pciutils pci.ids time
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
 .PHONY: deps npm-deps deb-deps build report test typecheck bench clean
