@@ -103,6 +103,12 @@ export interface IpmiDeviceInfo {
   registerSpacing: number | null;
   /** null when the structure says no interrupt information. */
   interrupt: { number: number | null; polarity: 'active high' | 'active low'; trigger: 'level' | 'edge' } | null;
+  /**
+   * Byte 0x11, the interrupt number, even when bit 3 of byte 0x10 leaves
+   * polarity and trigger unspecified (QEMU's isa-ipmi-kcs gives IRQ 5 that way,
+   * and dmidecode prints it). null when 0 (none) or the structure is too short.
+   */
+  interruptNumber: number | null;
 }
 
 /** Type 42 protocol record "Redfish over IP" (0x04), decoded; others are listed by type. */
@@ -165,7 +171,7 @@ export interface VproSmbios {
   raw: string;
 }
 
-/** Type 219 (0xDB), "FWSTS": HFSTS copies for when the HECI function is hidden. */
+/** "FWSTS": HFSTS copies for when the HECI function is hidden. Intel puts it in type 219 (0xDB), Dell in 235; found by layout. */
 export interface FwstsSmbios {
   handle: number;
   version: number;
