@@ -1,6 +1,7 @@
-// Intel ME host firmware status registers (HFSTS1..6, a.k.a. FWSTS / HFS), the
-// sysfs text they arrive in, and the fwupd-style verdicts drawn from them.
-// Pure: text and numbers in, records out; nothing here reads a file.
+// Intel ME host firmware status registers (HFSTS1..6, a.k.a. FWSTS / HFS)
+// decoded per CSME generation. Pure: numbers in, records out. The sysfs text
+// they arrive in is parsed in hfsts-text.ts, the verdicts drawn from them are
+// in me-verdicts.ts.
 //
 // Bit layouts: fwupd `libfwupdplugin/fu-intel-me.rs` (FuMeiCsme11Hfsts1..6,
 // FuMeiCsme18Hfsts1..6), coreboot `util/intelmetool/me.h` (pre-CSME11 `me_hfs`
@@ -8,7 +9,6 @@
 // rules: fwupd `libfwupdplugin/fu-intel-me-device.c`. Summarised with sources in
 // shared/reference/amt-me.md section 3.
 
-import { fail, ok, type Result } from './errors.ts';
 
 /** fwupd's families by firmware major version, plus SPS (server firmware) recognised from the registers. */
 export type MeFamily = 'TXE' | 'ME' | 'CSME11' | 'CSME16' | 'CSME18' | 'SPS';
@@ -213,7 +213,7 @@ const CSME18_BTG_ERRORS: Record<number, string> = {
 
 const coded = (table: Record<number, string>, code: number): Coded => ({ code, name: table[code] ?? `unknown (${code})` });
 const bits = (v: number, lo: number, width: number): number => Math.floor(v / 2 ** lo) % 2 ** width;
-const bit = (v: number, n: number): boolean => bits(v, n, 1) === 1;
+export const bit = (v: number, n: number): boolean => bits(v, n, 1) === 1;
 
 export const hex32 = (v: number): string => `0x${v.toString(16).toUpperCase().padStart(8, '0')}`;
 
@@ -422,177 +422,4 @@ function summarize(h: Hfsts1): string {
   if (h.operationMode.code !== 0) parts.push(`mode ${h.operationMode.name}`);
   if (h.errorCode.code !== 0) parts.push(`error ${h.errorCode.name}`);
   return parts.join(', ');
-}
-
-// --- sysfs text -------------------------------------------------------------------
-
-/** /sys/class/mei/meiN/fw_status: one `%08X` per line, 1 to 6 lines (drivers/misc/mei/main.c). */
-export function parseFwStatus(text: string): Result<number[]> {
-  const lines = splitLines(text);
-  if (lines.length === 0) return fail('MALFORMED', 'fw_status: no registers');
-  if (lines.length > MAX_HFSTS) return fail('MALFORMED', `fw_status: ${lines.length} lines, at most ${MAX_HFSTS} registers exist`);
-  const out: number[] = [];
-  for (const [i, line] of lines.entries()) {
-    if (!/^[0-9A-Fa-f]{1,8}$/.test(line)) return fail('MALFORMED', `fw_status line ${i + 1}: not a 32-bit hex value: ${quote(line)}`);
-    out.push(parseInt(line, 16));
-  }
-  return ok(out);
-}
-
-/**
- * /sys/class/mei/meiN/fw_ver: up to three `platform:major.minor.hotfix.build` lines
- * (bus-fixup.c prints `%u:%u.%u.%u.%u` from MKHI GET_FW_VERSION: u8 platform,
- * u8 major, u16 minor, u16 hotfix, u16 build).
- */
-export function parseFwVer(text: string): Result<FwVersion[]> {
-  const lines = splitLines(text);
-  if (lines.length === 0) return fail('MALFORMED', 'fw_ver: empty');
-  if (lines.length > MAX_FW_VER_BLOCKS) return fail('MALFORMED', `fw_ver: ${lines.length} lines, at most ${MAX_FW_VER_BLOCKS} version blocks exist`);
-  const out: FwVersion[] = [];
-  for (const [i, line] of lines.entries()) {
-    const v = parseVersionLine(line);
-    if (!v) return fail('MALFORMED', `fw_ver line ${i + 1}: not platform:major.minor.hotfix.build: ${quote(line)}`);
-    out.push(v);
-  }
-  return ok(out);
-}
-
-function parseVersionLine(line: string): FwVersion | null {
-  const m = /^(\d{1,3}):(\d{1,3})\.(\d{1,5})\.(\d{1,5})\.(\d{1,5})$/.exec(line);
-  if (!m) return null;
-  const [platform, major, minor, hotfix, build] = m.slice(1).map(Number) as [number, number, number, number, number];
-  if (platform > 0xff || major > 0xff || minor > 0xffff || hotfix > 0xffff || build > 0xffff) return null;
-  return { platform, major, minor, hotfix, build, text: `${major}.${minor}.${hotfix}.${build}` };
-}
-
-/** "16.1.32.2473" as SMBIOS 131/221 carry it; null for anything else or the all-ones "not present" value. */
-export function parseDottedVersion(text: string): FwVersion | null {
-  const m = /^(\d{1,3})\.(\d{1,5})\.(\d{1,5})\.(\d{1,5})$/.exec(text.trim());
-  if (!m) return null;
-  const [major, minor, hotfix, build] = m.slice(1).map(Number) as [number, number, number, number];
-  if (major > 0xff || minor > 0xffff || hotfix > 0xffff || build > 0xffff) return null;
-  // fwupd's SMBIOS test data (intel-me-smbios subtype 0x30) shows 255.255.255.65535 for "no version".
-  if (major === 0xff && minor === 0xff && hotfix === 0xff && build === 0xffff) return null;
-  return { platform: 0, major, minor, hotfix, build, text: `${major}.${minor}.${hotfix}.${build}` };
-}
-
-function splitLines(text: string): string[] {
-  const lines = text.split('\n').map((l) => l.trim());
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
-
-// --- verdicts (fwupd HSI rules) ------------------------------------------------------
-
-export interface Check {
-  result: 'pass' | 'fail' | 'unknown';
-  reason: string;
-}
-
-export interface MeVerdicts {
-  /** org.fwupd.hsi.Mei.ManufacturingMode. */
-  manufacturingMode: Check;
-  /** org.fwupd.hsi.Mei.OverrideStrap. */
-  overrideStrap: Check;
-  /** Whether HFSTS1 says the ME is disabled; null without HFSTS1. */
-  disabled: { disabled: boolean | null; reasons: string[] };
-  /** org.fwupd.hsi.Mei.Version. */
-  vulnerableVersion: { result: 'vulnerable' | 'patched' | 'not-listed' | 'not-enabled' | 'unknown'; reason: string };
-  /** org.fwupd.hsi.IntelBootguard.Enabled. */
-  bootGuard: Check;
-}
-
-/** fwupd's threshold table, from Intel's CSME version detection tool data (download 28632). */
-const VULNERABLE_BELOW: readonly { family: MeFamily; major: number; minor: number; patched: number }[] = [
-  { family: 'TXE', major: 3, minor: 1, patched: 92 },
-  { family: 'TXE', major: 4, minor: 0, patched: 45 },
-  { family: 'CSME11', major: 11, minor: 8, patched: 92 },
-  { family: 'CSME11', major: 11, minor: 12, patched: 92 },
-  { family: 'CSME11', major: 11, minor: 22, patched: 92 },
-  { family: 'CSME11', major: 12, minor: 0, patched: 90 },
-  { family: 'CSME11', major: 13, minor: 0, patched: 60 },
-  { family: 'CSME11', major: 13, minor: 30, patched: 30 },
-  { family: 'CSME11', major: 13, minor: 50, patched: 20 },
-  { family: 'CSME11', major: 14, minor: 1, patched: 65 },
-  { family: 'CSME11', major: 14, minor: 5, patched: 45 },
-  { family: 'CSME11', major: 15, minor: 0, patched: 40 },
-  { family: 'CSME11', major: 15, minor: 40, patched: 20 },
-];
-
-export function meVerdicts(d: HfstsDecoded, version: FwVersion | null): MeVerdicts {
-  return {
-    manufacturingMode: manufacturingMode(d),
-    overrideStrap: overrideStrap(d),
-    disabled: disabledVerdict(d.hfsts1),
-    vulnerableVersion: vulnerableVersion(d, version),
-    bootGuard: bootGuard(d),
-  };
-}
-
-const NO_HFSTS1: Check = { result: 'unknown', reason: 'HFSTS1 not available' };
-
-function manufacturingMode(d: HfstsDecoded): Check {
-  const h = d.hfsts1;
-  if (!h) return NO_HFSTS1;
-  switch (d.family) {
-    case 'CSME11':
-    case 'ME':
-    case 'TXE':
-      return h.bit4
-        ? { result: 'fail', reason: 'HFSTS1 bit 4 set: the ME is in manufacturing mode (flash descriptor and fuses left open)' }
-        : { result: 'pass', reason: 'HFSTS1 bit 4 clear: not in manufacturing mode' };
-    case 'CSME16':
-      return { result: 'unknown', reason: `CSME16-17 reuse HFSTS1 bit 4 for SPI protection mode (now ${h.bit4 ? 1 : 0}), so manufacturing mode cannot be read from it (fwupd skips this check)` };
-    case 'CSME18':
-      if (h.bit4) return { result: 'fail', reason: 'HFSTS1 SPI protection mode set: the BIOS can write the flash descriptor' };
-      if (h.operationMode.code === 2 || h.operationMode.code === 7) return { result: 'fail', reason: `HFSTS1 operation mode ${h.operationMode.name}` };
-      return { result: 'pass', reason: 'SPI protection mode clear and not in a debug operation mode' };
-    default:
-      return { result: 'unknown', reason: `the meaning of HFSTS1 bit 4 depends on the ME generation, which is ${d.family ?? 'unknown (no firmware version)'}` };
-  }
-}
-
-function overrideStrap(d: HfstsDecoded): Check {
-  const h = d.hfsts1;
-  if (!h) return NO_HFSTS1;
-  if (d.family === 'SPS') return { result: 'unknown', reason: 'SPS firmware uses operation mode 0xF; the override strap is not reported there' };
-  return h.operationMode.code === 4
-    ? { result: 'fail', reason: 'HFSTS1 operation mode 4: the flash descriptor security override strap (jumper) is set' }
-    : { result: 'pass', reason: `HFSTS1 operation mode ${h.operationMode.name}` };
-}
-
-function disabledVerdict(h: Hfsts1 | null): MeVerdicts['disabled'] {
-  if (!h) return { disabled: null, reasons: [] };
-  const reasons: string[] = [];
-  if (h.workingState.code === 4) reasons.push('working state Disabled (HAP or soft-disable)');
-  if (h.operationMode.code === 3) reasons.push('operation mode Soft Temporary Disable');
-  if (h.errorCode.code === 2) reasons.push('error code Disabled');
-  return { disabled: reasons.length > 0, reasons };
-}
-
-function vulnerableVersion(d: HfstsDecoded, v: FwVersion | null): MeVerdicts['vulnerableVersion'] {
-  if (d.hfsts1?.workingState.code === 4) return { result: 'not-enabled', reason: 'the ME is disabled (working state 4), so its version does not matter (fwupd: "not-enabled")' };
-  if (!v) return { result: 'unknown', reason: 'no firmware version' };
-  if (!d.family) return { result: 'unknown', reason: `no family known for major version ${v.major}` };
-  const row = VULNERABLE_BELOW.find((r) => r.family === d.family && r.major === v.major && r.minor === v.minor);
-  if (!row) return { result: 'not-listed', reason: `${d.family} ${v.major}.${v.minor} is not in fwupd's vulnerable-version table` };
-  return v.hotfix >= row.patched
-    ? { result: 'patched', reason: `${v.text}: ${v.major}.${v.minor} is fixed from hotfix ${row.patched}` }
-    : { result: 'vulnerable', reason: `${v.text}: ${v.major}.${v.minor} needs hotfix ${row.patched} or later (Intel CSME advisories)` };
-}
-
-function bootGuard(d: HfstsDecoded): Check {
-  if ((d.family === 'CSME11' || d.family === 'CSME16') && d.hfsts6?.layout === 'csme11') {
-    return d.hfsts6.bootGuardDisable
-      ? { result: 'fail', reason: 'HFSTS6 BootGuard disable bit set' }
-      : { result: 'pass', reason: `BootGuard enabled (${d.hfsts6.verifiedBoot ? 'verified' : 'measured-only'} boot, error policy: ${d.hfsts6.errorEnforcePolicy.name})` };
-  }
-  if (d.family === 'CSME18' && d.hfsts5?.layout === 'csme18') {
-    return d.hfsts5.valid
-      ? { result: 'pass', reason: `HFSTS5 BootGuard status valid (${d.hfsts5.errorStatus.name})` }
-      : { result: 'fail', reason: 'HFSTS5 BootGuard status not valid: BootGuard not enabled' };
-  }
-  return { result: 'unknown', reason: d.family ? `no BootGuard registers decoded for ${d.family}` : 'ME generation unknown' };
 }

@@ -13,19 +13,9 @@
 import type { ErrorSink } from './errors.ts';
 import type { SysRoot } from './sysroot.ts';
 import type { FirmwareVersionSmbios, FwstsSmbios, SmbiosReport, VproSmbios } from './smbios/types.ts';
-import {
-  decodeHfsts,
-  detectFamily,
-  hex32,
-  meVerdicts,
-  parseDottedVersion,
-  parseFwStatus,
-  parseFwVer,
-  type FwVersion,
-  type HfstsDecoded,
-  type MeFamily,
-  type MeVerdicts,
-} from './hfsts.ts';
+import { decodeHfsts, detectFamily, hex32, type FwVersion, type HfstsDecoded, type MeFamily } from './hfsts.ts';
+import { parseDottedVersion, parseFwStatus, parseFwVer } from './hfsts-text.ts';
+import { meVerdicts, type MeVerdicts } from './me-verdicts.ts';
 import { MEI_CLIENT_PTHI, meiClientName } from './meiclients.ts';
 
 const CLASS_MEI = '/sys/class/mei';

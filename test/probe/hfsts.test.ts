@@ -5,19 +5,9 @@
 
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  decodeHfsts,
-  detectFamily,
-  familyFromMajor,
-  meVerdicts,
-  parseDottedVersion,
-  parseFwStatus,
-  parseFwVer,
-  type Csme11Hfsts6,
-  type Csme18Hfsts5,
-  type FwVersion,
-  type MeFamily,
-} from '../../agent/probe/hfsts.ts';
+import { decodeHfsts, detectFamily, familyFromMajor, type Csme11Hfsts6, type Csme18Hfsts5, type FwVersion, type MeFamily } from '../../agent/probe/hfsts.ts';
+import { parseDottedVersion, parseFwStatus, parseFwVer } from '../../agent/probe/hfsts-text.ts';
+import { meVerdicts } from '../../agent/probe/me-verdicts.ts';
 
 const ver = (text: string): FwVersion => {
   const v = parseDottedVersion(text);

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { ErrorSink } from '../../agent/probe/errors.ts';
 import { ACPI_HEADER_LENGTH, parseAcpiHeader, readHypervisor } from '../../agent/probe/hypervisor.ts';
 import type { SmbiosReport } from '../../agent/probe/smbios/types.ts';
+import { emptySmbiosReport } from '../../agent/probe/smbios/decode.ts';
 import { SysRoot } from '../../agent/probe/sysroot.ts';
 
 const FIXTURES = path.resolve('test/fixtures');
@@ -171,22 +172,7 @@ test('no cpuinfo and no signature: unknown (null), not false', (t) => {
   t.is(arm.virtualized, null);
 });
 
-const SMBIOS_BASE: SmbiosReport = {
-  entryPoint: { anchor: '_SM3_', version: '3.0.0', tableAddress: '0xbfed7000', tableLength: 512, structureCount: null },
-  structures: [],
-  bios: null,
-  system: null,
-  baseboards: [],
-  chassis: [],
-  processors: [],
-  oemStrings: [],
-  ipmi: [],
-  redfishHostInterfaces: [],
-  amt: null,
-  vpro: null,
-  fwsts: [],
-  firmwareVersions: [],
-};
+const SMBIOS_BASE: SmbiosReport = emptySmbiosReport({ anchor: '_SM3_', version: '3.0.0', tableAddress: '0xbfed7000', tableLength: 512, structureCount: null });
 
 test('SMBIOS fills in when /sys/class/dmi/id is missing: Proxmox from type 1, VirtualBox from OEM strings', (t) => {
   const system = { handle: 0x100, manufacturer: 'QEMU', productName: 'Standard PC (i440FX + PIIX, 1996)', version: 'pc-i440fx-8.1+pve0', serialNumber: null, uuid: null, wakeUpType: 'Power Switch', skuNumber: null, family: null };

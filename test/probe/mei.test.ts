@@ -13,6 +13,7 @@ import { ErrorSink } from '../../agent/probe/errors.ts';
 import { SysRoot } from '../../agent/probe/sysroot.ts';
 import { parseClientDirName, readMei } from '../../agent/probe/mei.ts';
 import type { SmbiosReport } from '../../agent/probe/smbios/types.ts';
+import { emptySmbiosReport } from '../../agent/probe/smbios/decode.ts';
 
 const UNIT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'unit');
 const FIXTURES = path.dirname(UNIT);
@@ -29,23 +30,7 @@ function emptyRoot(t: { teardown(fn: () => void): void }): string {
 }
 
 function smbios(over: Partial<SmbiosReport>): SmbiosReport {
-  return {
-    entryPoint: { anchor: '_SM3_', version: '3.3.0', tableAddress: '0x0', tableLength: 0, structureCount: null },
-    structures: [],
-    bios: null,
-    system: null,
-    baseboards: [],
-    chassis: [],
-    processors: [],
-    oemStrings: [],
-    ipmi: [],
-    redfishHostInterfaces: [],
-    amt: null,
-    vpro: null,
-    fwsts: [],
-    firmwareVersions: [],
-    ...over,
-  };
+  return { ...emptySmbiosReport({ anchor: '_SM3_', version: '3.3.0', tableAddress: '0x0', tableLength: 0, structureCount: null }), ...over };
 }
 
 // fwupd plugins/intel-me-smbios/tests/smbios-subtype-0x18.builder.xml, decoded:

@@ -43,12 +43,9 @@ export interface Decoded {
   issues: ParseError[];
 }
 
-export function decodeTable(entryPoint: SmbiosEntryPoint, table: Uint8Array): Result<Decoded> {
-  const walked = walkTable(table, entryPoint);
-  if (!walked.ok) return walked;
-  const issues = [...walked.value.issues];
-  const version = versionCode(entryPoint);
-  const report: SmbiosReport = {
+/** A report with no structures decoded yet; tests build partial reports on it too. */
+export function emptySmbiosReport(entryPoint: SmbiosEntryPoint): SmbiosReport {
+  return {
     entryPoint,
     structures: [],
     bios: null,
@@ -64,6 +61,14 @@ export function decodeTable(entryPoint: SmbiosEntryPoint, table: Uint8Array): Re
     fwsts: [],
     firmwareVersions: [],
   };
+}
+
+export function decodeTable(entryPoint: SmbiosEntryPoint, table: Uint8Array): Result<Decoded> {
+  const walked = walkTable(table, entryPoint);
+  if (!walked.ok) return walked;
+  const issues = [...walked.value.issues];
+  const version = versionCode(entryPoint);
+  const report = emptySmbiosReport(entryPoint);
 
   for (const s of walked.value.structures) {
     report.structures.push({ type: s.type, handle: s.handle, length: s.length });

@@ -41,6 +41,6 @@ export function readSmbios(sys: SysRoot, errs: ErrorSink): SmbiosReport | null {
 
 export { parseEntryPoint, versionCode } from './entry-point.ts';
 export { walkTable, type SmbiosTable } from './table.ts';
-export { decodeSmbios, decodeTable, type Decoded } from './decode.ts';
+export { decodeSmbios, decodeTable, emptySmbiosReport, type Decoded } from './decode.ts';
 export { StructureView, type TableStructure } from './structure.ts';
 export type * from './types.ts';
