@@ -1,13 +1,17 @@
 import type { Command } from './command.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, UsageError } from './exit.ts';
 import { buildReport } from '../probe/report.ts';
 import { SysRoot } from '../probe/sysroot.ts';
 import { renderReport } from './render-report.ts';
 
+/** The serial-console contract of `fortros.agent=report` (DESIGN.md). */
+export const REPORT_BEGIN = '-----BEGIN FORTROS REPORT-----';
+export const REPORT_END = '-----END FORTROS REPORT-----';
+
 export const reportCommand: Command = {
   name: 'report',
   summary: "print this machine's out-of-band management capabilities",
-  usage: 'agent report [--json] [--root DIR]',
+  usage: 'agent report [--json [--frame]] [--root DIR]',
   details: [
     'Probes local files only (sysfs, procfs, /dev): SMBIOS, PCI, Intel ME, BMC, Redfish host',
     'interface, watchdogs, TPM, hypervisor/cloud, NICs; ranks the recovery channels found.',
@@ -17,6 +21,7 @@ export const reportCommand: Command = {
   flags: [
     { name: 'json', kind: 'boolean', help: 'print the report as one JSON object' },
     { name: 'root', kind: 'string', value: 'DIR', help: 'read sys/, proc/, dev/ under DIR instead of /' },
+    { name: 'frame', kind: 'boolean', help: `with --json: put the object between ${REPORT_BEGIN} and ${REPORT_END} lines (the preboot's console contract)` },
   ],
   async run(args, { io, log }) {
     const root = (args.flags.get('root') as string | undefined) ?? '/';
@@ -25,9 +30,16 @@ export const reportCommand: Command = {
       io.err(`agent report: nothing to probe under ${root} (no sys/ or proc/)\n`);
       return EXIT.FAILED;
     }
+    const framed = args.flags.has('frame');
+    if (framed && !args.flags.has('json')) throw new UsageError('agent report: --frame goes with --json');
     const report = buildReport(sys);
-    log.debug({ errors: report.errors.length, channels: report.channels.length }, 'report done');
-    io.out(args.flags.has('json') ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    // On the preboot console a person watches each step; elsewhere this is noise on stderr.
+    const done = { errors: report.errors.length, channels: report.channels.map((c) => `${c.kind}:${c.verdict}`).join(' ') };
+    if (framed) log.info(done, 'report done');
+    else log.debug(done, 'report done');
+    if (!args.flags.has('json')) io.out(renderReport(report));
+    else if (framed) io.out(`${REPORT_BEGIN}\n${JSON.stringify(report)}\n${REPORT_END}\n`);
+    else io.out(`${JSON.stringify(report, null, 2)}\n`);
     return EXIT.OK;
   },
 };

@@ -23,7 +23,7 @@ test('--help lists every command; bare agent prints help and exits 2', async (t)
 test('COMMAND --help shows usage and flags', async (t) => {
   const r = await runAgent(['report', '--help']);
   t.is(r.code, 0);
-  t.regex(r.out, /^usage: agent report \[--json\] \[--root DIR\]$/m);
+  t.regex(r.out, /^usage: agent report \[--json \[--frame\]\] \[--root DIR\]$/m);
   t.regex(r.out, /--root DIR\s+read sys\/, proc\/, dev\/ under DIR/);
   t.regex(r.out, /-h, --help/);
 });

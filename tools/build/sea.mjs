@@ -34,13 +34,21 @@ await build({
     __AGENT_COMMIT__: JSON.stringify(commit),
   },
   logLevel: 'warning',
+  // koffi's loader looks for its native module next to itself; the single binary
+  // carries that module as a SEA asset instead (agent/native/koffi.ts loads it).
+  external: ['koffi'],
 });
+
+// The native FFI module for this machine's architecture, from the npm package
+// (it ships prebuilt modules; nothing is compiled or downloaded here).
+const koffiNative = `node_modules/koffi/build/koffi/linux_${process.arch}/koffi.node`;
+statSync(koffiNative);
 
 const blob = join(dist, 'sea-prep.blob');
 const seaConfig = join(dist, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
+  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'koffi.node': koffiNative } }),
 );
 execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
 
