@@ -5,6 +5,10 @@ SHELL := /bin/bash
 
 # Debian packages the tests and benchmarks drive as real peers.
 DEB_PACKAGES := dmidecode pciutils pci.ids time
+# The image (make image): dracut (the tool alone: it leaves initramfs-tools installed),
+# systemd-stub, objcopy, busybox for the debug shell and the boot-time floor, and what
+# boots it (QEMU, OVMF).
+DEB_PACKAGES += dracut-core systemd-boot-efi binutils zstd kmod cpio busybox-static qemu-system-x86 ovmf
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
 .PHONY: deps npm-deps deb-deps build report test typecheck bench clean
@@ -28,6 +32,12 @@ deb-deps:
 build: dist/agent
 dist/agent: $(SOURCES) | npm-deps
 	node tools/build/sea.mjs
+
+# vmlinuz, initramfs.img and agent.efi in image/out (image/README.md). Phony: the
+# image/ folder itself would otherwise count as the target and be "up to date".
+.PHONY: image
+image: dist/agent deb-deps
+	bash image/build.sh
 
 report: dist/agent
 	@./dist/agent report
