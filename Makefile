@@ -9,6 +9,9 @@ DEB_PACKAGES := dmidecode pciutils pci.ids time
 # systemd-stub, objcopy, busybox for the debug shell and the boot-time floor, and what
 # boots it (QEMU, OVMF).
 DEB_PACKAGES += dracut-core systemd-boot-efi binutils zstd kmod cpio busybox-static qemu-system-x86 ovmf
+# The QEMU harness and the tests on it: a TPM per VM, openipmi's BMC simulator and the
+# reference IPMI client, network namespaces; systemd-analyze checks the units.
+DEB_PACKAGES += swtpm swtpm-tools openipmi ipmitool iproute2 util-linux systemd
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
 .PHONY: deps npm-deps deb-deps build report test typecheck bench clean
@@ -26,7 +29,7 @@ deb-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 build: dist/agent
@@ -45,11 +48,12 @@ report: dist/agent
 typecheck: npm-deps
 	npx tsc -p tsconfig.json
 
-test: deps build typecheck
+test: deps build image typecheck
 	npx ava
 
-bench: deps build
+bench: deps build image
 	bash bench/report
+	bash bench/boot
 
 clean:
 	rm -rf dist image/out

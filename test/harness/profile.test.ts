@@ -37,7 +37,7 @@ test('amt-desktop: i6300esb resetting, swtpm TPM, $AMT + vPro blobs, Dell identi
   for (let i = 0; i < BASE.length; i += 2) t.is(a[a.indexOf(BASE[i] as string) + 1], BASE[i + 1]);
   t.is(a[a.indexOf('-m') + 1], '512');
   t.true(a.includes('-nodefaults'));
-  t.deepEqual(values(a, '-device'), ['i6300esb', 'tpm-tis,tpmdev=tpm0', 'e1000,netdev=n0,mac=52:54:00:f0:00:00']);
+  t.deepEqual(values(a, '-device'), ['virtio-rng-pci', 'i6300esb', 'tpm-tis,tpmdev=tpm0', 'e1000,netdev=n0,mac=52:54:00:f0:00:00']);
   t.deepEqual(values(a, '-action'), ['watchdog=reset']);
   t.deepEqual(values(a, '-tpmdev'), ['emulator,id=tpm0,chardev=chrtpm']);
   t.true(values(a, '-chardev').includes('socket,id=chrtpm,path=/run/t/swtpm.sock'));
@@ -58,7 +58,7 @@ test('amt-desktop: i6300esb resetting, swtpm TPM, $AMT + vPro blobs, Dell identi
 test('server-bmc: in-band BMC on KCS, a type 42 naming the e1000 the profile also has', (t) => {
   const p = loadProfile('server-bmc');
   const a = qemuArgs(p, paths(p));
-  t.deepEqual(values(a, '-device'), [
+  t.deepEqual(values(a, '-device'), ['virtio-rng-pci', 
     'i6300esb',
     'tpm-tis,tpmdev=tpm0',
     'ipmi-bmc-sim,id=bmc0',
@@ -78,7 +78,7 @@ test('server-bmc-oob: ipmi-bmc-extern over a reconnecting chardev to ipmi_sim, n
   const a = qemuArgs(p, paths(p));
   t.deepEqual(p.bmc, { kind: 'external', user: 'fortros-test' });
   t.true(values(a, '-chardev').includes('socket,id=ipmi0,host=127.0.0.1,port=9002,reconnect=10'));
-  t.deepEqual(values(a, '-device'), ['i6300esb', 'ipmi-bmc-extern,chardev=ipmi0,id=bmc0', 'isa-ipmi-kcs,bmc=bmc0', 'virtio-net-pci,netdev=n0,mac=52:54:00:f0:00:00']);
+  t.deepEqual(values(a, '-device'), ['virtio-rng-pci', 'i6300esb', 'ipmi-bmc-extern,chardev=ipmi0,id=bmc0', 'isa-ipmi-kcs,bmc=bmc0', 'virtio-net-pci,netdev=n0,mac=52:54:00:f0:00:00']);
   t.deepEqual(values(a, '-tpmdev'), []);
   t.throws(() => qemuArgs(p, paths(p, { ipmiPort: null })), { message: /ipmi_sim port/ });
 });
@@ -86,7 +86,7 @@ test('server-bmc-oob: ipmi-bmc-extern over a reconnecting chardev to ipmi_sim, n
 test('vps: DigitalOcean DMI strings, no BMC, no watchdog, no TPM', (t) => {
   const p = loadProfile('vps');
   const a = qemuArgs(p, paths(p));
-  t.deepEqual(values(a, '-device'), ['virtio-net-pci,netdev=n0,mac=52:54:00:f0:00:00']);
+  t.deepEqual(values(a, '-device'), ['virtio-rng-pci', 'virtio-net-pci,netdev=n0,mac=52:54:00:f0:00:00']);
   t.deepEqual(values(a, '-action'), []);
   t.deepEqual(values(a, '-smbios'), [
     'type=0,vendor=DigitalOcean,version=20171212,date=12/12/2017',
@@ -129,7 +129,7 @@ test('fw_cfg entries, user-mode NICs without a network, commas escaped in values
   t.deepEqual(values(a, '-fw_cfg'), ['name=opt/fortros/config,file=/run/t/fwcfg-0']);
   t.deepEqual(values(a, '-smbios'), ['type=1,product=A,,B']);
   t.deepEqual(values(a, '-netdev'), ['user,id=n0,restrict=on']);
-  t.deepEqual(values(a, '-device'), ['e1000,netdev=n0,mac=52:54:00:12:34:56']);
+  t.deepEqual(values(a, '-device'), ['virtio-rng-pci', 'e1000,netdev=n0,mac=52:54:00:12:34:56']);
 });
 
 test('profile mistakes fail at load time with the path of the field', (t) => {

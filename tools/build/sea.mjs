@@ -56,6 +56,14 @@ const out = join(dist, 'agent');
 rmSync(out, { force: true });
 copyFileSync(process.execPath, out);
 chmodSync(out, 0o755);
+// Symbols are ~13 MiB of the binary and nothing reads them at run time; the preboot
+// image unpacks every byte under emulation. Strip before injecting: stripping after
+// would drop the SEA blob's note.
+try {
+  execFileSync('strip', ['--strip-all', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+} catch (e) {
+  console.error(`sea: strip unavailable (${e.message.split('\n')[0]}); the binary keeps its symbols`);
+}
 execFileSync(
   process.execPath,
   [

@@ -17,9 +17,15 @@ export type BootRequest =
   | { kind: 'kernel'; kernel: string; initrd?: string; append?: string }
   | { kind: 'uefi'; efi: string };
 
-/** The image's kernel and initramfs; `append` is added after console=ttyS0. */
+/**
+ * systemd in an initrd starts initrd.target unless told otherwise, and would wait
+ * for a root file system the preboot does not have; the UKI embeds this too.
+ */
+export const PREBOOT_UNIT = 'rd.systemd.unit=fortros-preboot.target';
+
+/** The image's kernel and initramfs with the preboot's unit; `append` follows (e.g. fortros.agent=report). */
 export function imageKernel(append = ''): BootRequest {
-  return { kind: 'kernel', kernel: join(IMAGE_OUT, 'vmlinuz'), initrd: join(IMAGE_OUT, 'initramfs.img'), append };
+  return { kind: 'kernel', kernel: join(IMAGE_OUT, 'vmlinuz'), initrd: join(IMAGE_OUT, 'initramfs.img'), append: [PREBOOT_UNIT, append].filter(Boolean).join(' ') };
 }
 
 export function imageUki(): BootRequest {

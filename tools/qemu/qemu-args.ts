@@ -55,6 +55,9 @@ export function qemuArgs(p: Profile, paths: VmPaths): string[] {
     '-serial', 'chardev:ser0',
   ];
   if (paths.pidFile) a.push('-pidfile', paths.pidFile);
+  // Real nodes seed the kernel's RNG from RDRAND or a TPM at once; TCG's CPU has no
+  // RDRAND, and Node blocks in getrandom() until the pool is seeded (~1.1 s per boot).
+  a.push('-device', 'virtio-rng-pci');
 
   if (p.watchdog) a.push('-device', 'i6300esb', '-action', 'watchdog=reset');
   if (p.tpm) {

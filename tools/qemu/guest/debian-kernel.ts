@@ -4,7 +4,7 @@
 // both are cached under image/out/cache/harness-debs (gitignored).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGE_OUT } from '../boot.ts';
 import { parseModulesDep } from './modules.ts';
@@ -76,6 +76,12 @@ export function debianKernel(cacheDir = DEFAULT_CACHE): DebianKernel {
   mkdirSync(cacheDir, { recursive: true });
   const pkg = kernelPackage();
   let kdeb = cached(cacheDir, pkg ?? 'linux-image-');
+  // `make image` downloads the same package into image/out/cache first: link it, not a second 68 MB fetch.
+  const fromImage = kdeb ? null : cached(join(IMAGE_OUT, 'cache'), pkg ?? 'linux-image-');
+  if (fromImage) {
+    linkSync(fromImage, join(cacheDir, fromImage.slice(fromImage.lastIndexOf('/') + 1)));
+    kdeb = cached(cacheDir, pkg ?? 'linux-image-');
+  }
   if (!kdeb) {
     if (!pkg) throw new Error('cannot resolve linux-image-amd64 (run apt-get update)');
     download(cacheDir, pkg);
