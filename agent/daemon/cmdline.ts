@@ -17,8 +17,9 @@ export function parseCmdline(text: string): Cmdline {
       else word += ch;
       i++;
     }
-    if (!word) continue;
     const eq = word.indexOf('=');
+    // "" and "=value" name no parameter; the kernel passes them on unnamed, so no key here.
+    if (eq === 0 || !word) continue;
     if (eq === -1) out.set(word, true);
     else out.set(word.slice(0, eq), word.slice(eq + 1));
   }

@@ -15,6 +15,7 @@ test('cmdline: words, key=value, quotes, the last key wins', (t) => {
   t.is(c.get('fortros.agent'), 'run');
   t.is(c.get('fortros.note'), 'two words');
   t.is(c.get('absent'), undefined);
+  t.deepEqual([...parseCmdline('= =x "" a').keys()], ['a']);
 });
 
 test('cmdline fuzz: never throws, keys are never empty, plain key=value words round-trip', (t) => {
