@@ -105,3 +105,18 @@ serial('agent.efi through OVMF: the UKI runs the daemon with its config from fw_
     t.regex(vm.serial.output(), /config="?fw_cfg opt\/fortros\/config/);
   });
 });
+
+serial('run mode with the debug shell: the daemon takes fw_cfg config, and a test can act inside the guest', async (t) => {
+  t.timeout(BOOT_MS + 120_000);
+  const base = loadProfile('server-bmc');
+  const profile: Profile = { ...base, fwCfg: [{ name: 'opt/fortros/config', string: '{"node":{"name":"shell-node"}}' }] };
+  await withVm(profile, { boot: imageKernel('fortros.agent=run fortros.debug=shell') }, async (vm) => {
+    await vm.waitForSerial(/agent ready.*node=shell-node.*systemd=true/, BOOT_MS);
+    const mark = vm.serial.mark();
+    // Arithmetic the shell must do, so the match cannot be the echo of what was typed.
+    vm.sendSerial('echo "shell-$((6*7))"; cat /sys/class/watchdog/watchdog*/identity; ls /dev/ipmi0\n');
+    await vm.waitForSerial(/shell-42/, 60_000, mark);
+    const { input: out } = await vm.waitForSerial(/\/dev\/ipmi0\r?\n/, 60_000, mark);
+    t.regex(out, /i6300ESB timer/);
+  });
+});
