@@ -124,7 +124,8 @@ function watchdogs(r: Report): string {
       `${w.identity ?? 'unknown'} (${w.kind}${w.driver ? `, ${w.driver}` : ''}${w.pciAddress ? ` at ${w.pciAddress}` : ''}), timeout ${show(w.timeout)} s` +
         // iTCO_wdt leaves min/max at 0 (unset): a range of 0..0 would mislead.
         `${w.maxTimeout ? ` [${show(w.minTimeout)}..${w.maxTimeout}]` : ''}, ${w.state ?? 'state unknown'}` +
-        `${w.nowayout ? ', nowayout' : ''}, last reset by watchdog: ${show(w.lastResetByWatchdog)}`,
+        `${w.nowayout ? ', nowayout' : ''}, last reset by watchdog: ${show(w.lastResetByWatchdog)}` +
+        `; ioctl: ${w.ioctl === null ? 'not read' : 'skipped' in w.ioctl ? `skipped (${w.ioctl.skipped})` : join(w.ioctl.optionsFlags)}`,
     ]),
   );
 }

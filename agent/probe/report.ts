@@ -12,6 +12,7 @@ import { deriveDash, type DashReport } from './dash.ts';
 import { readBmc, type BmcReport } from './bmc.ts';
 import { deriveRedfish, type RedfishReport } from './redfish.ts';
 import { readWatchdogs, type Watchdog } from './watchdog.ts';
+import { rootOpener, withIoctl, type WatchdogOpener } from './watchdog-ioctl.ts';
 import { readTpm, type TpmReport } from './tpm.ts';
 import { readHypervisor, type HypervisorReport } from './hypervisor.ts';
 import { readNics, type Nic } from './nics.ts';
@@ -41,7 +42,8 @@ export interface Report {
   errors: ReportError[];
 }
 
-export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Date()): Report {
+/** `watchdogs` opens inactive watchdogs briefly (see watchdog-ioctl.ts); tests pass a fake opener. */
+export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Date(), watchdogOpener: WatchdogOpener = rootOpener(sys)): Report {
   const errs = new ErrorSink();
   const host = readHost(sys, errs.for('host'));
   const smbios = readSmbios(sys, errs.for('smbios'));
@@ -52,7 +54,7 @@ export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Dat
   const dash = deriveDash(pci);
   const bmc = readBmc(sys, errs.for('bmc'), smbios?.ipmi ?? [], pci);
   const redfish = deriveRedfish(smbios?.redfishHostInterfaces ?? [], nics);
-  const watchdogs = readWatchdogs(sys, errs.for('watchdog'));
+  const watchdogs = withIoctl(readWatchdogs(sys, errs.for('watchdog')), sys, watchdogOpener, errs.for('watchdog'));
   const tpm = readTpm(sys, errs.for('tpm'));
   const hypervisor = readHypervisor(sys, errs.for('hypervisor'), smbios);
   const partial = { host, smbios, pci, mei, amt, dash, bmc, redfish, watchdogs, tpm, hypervisor, nics };

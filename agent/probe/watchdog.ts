@@ -10,6 +10,7 @@
 import { ErrorSink } from './errors.ts';
 import type { SysRoot } from './sysroot.ts';
 import { followDevice, isDir, PCI_ADDRESS, pciFunctionOf, readIntAttr, readPciIds } from './nics.ts';
+import type { WatchdogIoctl } from './watchdog-ioctl.ts';
 
 export type WatchdogKind = 'hardware' | 'software' | 'alarm-only';
 
@@ -43,6 +44,8 @@ export interface Watchdog {
   optionsFlags: string[];
   /** WDIOF_CARDRESET in bootstatus; null when bootstatus could not be read. */
   lastResetByWatchdog: boolean | null;
+  /** What the driver answered through ioctl (watchdog-ioctl.ts); null here: only the report opens devices. */
+  ioctl: WatchdogIoctl | null;
 }
 
 /** WDIOF_* bits, include/uapi/linux/watchdog.h. */
@@ -60,8 +63,9 @@ export const WDIOF: readonly (readonly [number, string])[] = [
   [0x0400, 'ALARMONLY'],
   [0x8000, 'KEEPALIVEPING'],
 ];
-const WDIOF_CARDRESET = 0x0020;
-const WDIOF_ALARMONLY = 0x0400;
+export const WDIOF_CARDRESET = 0x0020;
+export const WDIOF_ALARMONLY = 0x0400;
+export const WDIOF_MAGICCLOSE = 0x0100;
 
 export function decodeWdiof(value: number): string[] {
   const names = WDIOF.filter(([bit]) => (value & bit) !== 0).map(([, name]) => name);
@@ -178,11 +182,14 @@ function readOne(sys: SysRoot, errs: ErrorSink, name: string): Watchdog {
     options,
     optionsFlags: options === null ? [] : decodeWdiof(options),
     lastResetByWatchdog: bootstatus === null ? null : (bootstatus & WDIOF_CARDRESET) !== 0,
+    ioctl: null,
   };
 }
 
 const KIND_ORDER: Record<WatchdogKind, number> = { hardware: 0, software: 1, 'alarm-only': 2 };
 const index = (name: string): number => Number(/\d+$/.exec(name)?.[0] ?? 0);
+
+export const compareWatchdogs = (a: Watchdog, b: Watchdog): number => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || index(a.name) - index(b.name);
 
 /** Hardware watchdogs first (the driver arms the first one), then by device number. */
 export function readWatchdogs(sys: SysRoot, errs: ErrorSink): Watchdog[] {
@@ -190,5 +197,5 @@ export function readWatchdogs(sys: SysRoot, errs: ErrorSink): Watchdog[] {
   return names
     .filter((n) => /^watchdog\d+$/.test(n) && isDir(sys, `/sys/class/watchdog/${n}`))
     .map((n) => readOne(sys, errs, n))
-    .sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || index(a.name) - index(b.name));
+    .sort(compareWatchdogs);
 }
