@@ -11,5 +11,6 @@ export interface Command {
   details?: string;
   flags: FlagSpec[];
   maxPositionals?: number;
-  run(args: Parsed, ctx: { io: Io; log: Logger }): Promise<ExitCode>;
+  /** `startedAt`: performance.now() when main() began, for start-up figures. */
+  run(args: Parsed, ctx: { io: Io; log: Logger; startedAt: number }): Promise<ExitCode>;
 }

@@ -36,6 +36,7 @@ function commandHelp(c: Command): string {
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const startedAt = performance.now();
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.out(topHelp());
@@ -54,7 +55,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return EXIT.OK;
     }
     const log = createLogger({ format: chooseFormat(io.env, io.stderrIsTTY), write: io.err });
-    return await cmd.run(args, { io, log });
+    return await cmd.run(args, { io, log, startedAt });
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`${e.message}\n`);

@@ -5,6 +5,7 @@ import { resolveBootConfig } from '../daemon/boot-config.ts';
 import { CONFIG_CAP, ConfigError, parseConfig } from '../daemon/config.ts';
 import { systemdNotifier } from '../daemon/notify.ts';
 import { runDaemon } from '../daemon/run.ts';
+import { openWatchdog } from '../watchdog/device.ts';
 import { SysRoot } from '../probe/sysroot.ts';
 
 function readConfigFile(file: string): string {
@@ -37,7 +38,7 @@ export const runCommand: Command = {
     { name: 'config', kind: 'string', value: 'FILE', help: 'the JSON config file' },
     { name: 'boot', kind: 'boolean', help: 'find the config as the preboot does (kernel command line, fw_cfg)' },
   ],
-  async run(args, { io, log }) {
+  async run(args, { io, log, startedAt }) {
     const file = args.flags.get('config');
     const boot = args.flags.has('boot');
     if ((typeof file === 'string') === boot) throw new UsageError('agent run: give exactly one of --config FILE and --boot');
@@ -53,6 +54,16 @@ export const runCommand: Command = {
       io.err(`agent run: ${e.message}\n`);
       return EXIT.FAILED;
     }
-    return runDaemon(config, source, { log, notifier: systemdNotifier(io.env), env: io.env, pid: process.pid, signals: process });
+    return runDaemon(config, source, {
+      log,
+      notifier: systemdNotifier(io.env),
+      env: io.env,
+      pid: process.pid,
+      signals: process,
+      boot,
+      sys: new SysRoot('/'),
+      openWatchdog,
+      sinceMain: () => performance.now() - startedAt,
+    });
   },
 };

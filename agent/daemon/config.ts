@@ -2,6 +2,8 @@
 // strictly: an unknown key is an error, so a typo fails at start instead of
 // silently turning a feature off.
 
+import type { CheckSpec } from '../watchdog/checks.ts';
+
 export class ConfigError extends Error {
   readonly code = 'E_CONFIG';
   constructor(
@@ -13,11 +15,31 @@ export class ConfigError extends Error {
   }
 }
 
+export interface WatchdogConfig {
+  enabled: boolean;
+  /** 'auto' picks a hardware device over softdog; or a path such as /dev/watchdog1. */
+  device: string;
+  timeoutSec: number;
+  /** 0: none. Must be below the timeout. */
+  pretimeoutSec: number;
+  /** The timeout left armed when the agent hands over (switch_root, kexec, shutdown without close). */
+  handoverSec: number;
+  /** Magic-close on a clean stop; off by default, so a node that stops its agent still gets reset. */
+  closeOnShutdown: boolean;
+  maxLoopLagMs: number;
+  checkIntervalSec: number;
+  checks: CheckSpec[];
+  /** Preboot stage deadlines, seconds, by stage name (probe, policy, unlock, kexec). */
+  stageDeadlinesSec: Record<string, number>;
+}
+
 export interface AgentConfig {
   node: {
     /** The node's name in the fleet: a DNS label. */
     name: string;
   };
+  /** Absent: no hardware watchdog. */
+  watchdog: WatchdogConfig | null;
 }
 
 /** Config files are small; anything larger is a mistake or an attack. */
@@ -43,12 +65,88 @@ export function parseConfig(text: string, source: string): AgentConfig {
     throw new ConfigError(source, `not JSON: ${(e as Error).message}`);
   }
   if (!isObject(doc)) throw new ConfigError(source, 'the top level must be an object');
-  onlyKeys(source, '', doc, ['node']);
+  onlyKeys(source, '', doc, ['node', 'watchdog']);
   const node = doc.node;
   if (!isObject(node)) throw new ConfigError(source, 'node must be an object with node.name');
   onlyKeys(source, 'node.', node, ['name']);
   if (typeof node.name !== 'string' || !LABEL.test(node.name)) {
     throw new ConfigError(source, 'node.name must be a DNS label (letters, digits, hyphens; at most 63)');
   }
-  return { node: { name: node.name } };
+  return { node: { name: node.name }, watchdog: doc.watchdog === undefined ? null : parseWatchdog(source, doc.watchdog) };
+}
+
+export const STAGES = ['probe', 'policy', 'unlock', 'kexec'] as const;
+
+function num(source: string, key: string, v: Json | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError(source, `${key} must be a number from ${min} to ${max}`);
+  return v;
+}
+
+function bool(source: string, key: string, v: Json | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(source, `${key} must be true or false`);
+  return v;
+}
+
+function parseWatchdog(source: string, w: Json): WatchdogConfig {
+  if (!isObject(w)) throw new ConfigError(source, 'watchdog must be an object');
+  onlyKeys(source, 'watchdog.', w, ['enabled', 'device', 'timeoutSec', 'pretimeoutSec', 'handoverSec', 'closeOnShutdown', 'maxLoopLagMs', 'checkIntervalSec', 'checks', 'stageDeadlinesSec']);
+  const device = w.device === undefined ? 'auto' : w.device;
+  if (typeof device !== 'string' || (device !== 'auto' && !/^\/dev\/watchdog\d*$/.test(device))) throw new ConfigError(source, 'watchdog.device must be "auto" or /dev/watchdogN');
+  // Integers: the driver takes whole seconds, and silently rounding a config value hides a mistake.
+  const int = (key: string, dflt: number, min: number, max: number): number => {
+    const v = num(source, `watchdog.${key}`, w[key], dflt, min, max);
+    if (!Number.isInteger(v)) throw new ConfigError(source, `watchdog.${key} must be a whole number`);
+    return v;
+  };
+  const timeoutSec = int('timeoutSec', 60, 1, 3600);
+  const pretimeoutSec = int('pretimeoutSec', 0, 0, timeoutSec - 1);
+  const stages = w.stageDeadlinesSec === undefined ? {} : w.stageDeadlinesSec;
+  if (!isObject(stages)) throw new ConfigError(source, 'watchdog.stageDeadlinesSec must be an object');
+  onlyKeys(source, 'watchdog.stageDeadlinesSec.', stages, STAGES);
+  const stageDeadlinesSec: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stages)) stageDeadlinesSec[k] = num(source, `watchdog.stageDeadlinesSec.${k}`, v, 0, 0.001, 86_400);
+  const checks = w.checks === undefined ? [] : w.checks;
+  if (!Array.isArray(checks)) throw new ConfigError(source, 'watchdog.checks must be a list');
+  return {
+    enabled: bool(source, 'watchdog.enabled', w.enabled, true),
+    device,
+    timeoutSec,
+    pretimeoutSec,
+    handoverSec: int('handoverSec', 300, 1, 3600),
+    closeOnShutdown: bool(source, 'watchdog.closeOnShutdown', w.closeOnShutdown, false),
+    maxLoopLagMs: num(source, 'watchdog.maxLoopLagMs', w.maxLoopLagMs, 2000, 10, 600_000),
+    checkIntervalSec: num(source, 'watchdog.checkIntervalSec', w.checkIntervalSec, 10, 0.1, 3600),
+    checks: checks.map((c, i) => parseCheck(source, `watchdog.checks[${i}]`, c)),
+    stageDeadlinesSec,
+  };
+}
+
+function parseCheck(source: string, at: string, c: Json): CheckSpec {
+  if (!isObject(c)) throw new ConfigError(source, `${at} must be an object`);
+  const path = (key: string): string => {
+    const v = c[key];
+    if (typeof v !== 'string' || !v.startsWith('/')) throw new ConfigError(source, `${at}.${key} must be an absolute path`);
+    return v;
+  };
+  const timeoutSec = num(source, `${at}.timeoutSec`, c.timeoutSec, 5, 0.1, 600);
+  switch (c.kind) {
+    case 'file':
+      onlyKeys(source, `${at}.`, c, ['kind', 'path']);
+      return { kind: 'file', path: path('path') };
+    case 'command': {
+      onlyKeys(source, `${at}.`, c, ['kind', 'argv', 'timeoutSec']);
+      const argv = c.argv;
+      if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string') || !(argv[0] as string).startsWith('/')) {
+        throw new ConfigError(source, `${at}.argv must be a list of strings starting with an absolute path`);
+      }
+      return { kind: 'command', argv, timeoutSec };
+    }
+    case 'socket':
+      onlyKeys(source, `${at}.`, c, ['kind', 'path', 'timeoutSec']);
+      return { kind: 'socket', path: path('path'), timeoutSec };
+    default:
+      throw new ConfigError(source, `${at}.kind must be file, command or socket`);
+  }
 }

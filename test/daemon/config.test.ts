@@ -31,7 +31,7 @@ test('cmdline fuzz: never throws, keys are never empty, plain key=value words ro
 });
 
 test('config: node.name is required and must be a DNS label', (t) => {
-  t.deepEqual(parseConfig('{"node":{"name":"node-1"}}', 'f'), { node: { name: 'node-1' } });
+  t.deepEqual(parseConfig('{"node":{"name":"node-1"}}', 'f'), { node: { name: 'node-1' }, watchdog: null });
   for (const [text, msg] of [
     ['', /not JSON/],
     ['[]', /top level must be an object/],
@@ -90,4 +90,54 @@ test('boot config: fw_cfg opt/fortros/config when the command line names none', 
 test('boot config: none, or a named file that is missing, is a ConfigError saying where it looked', (t) => {
   t.throws(() => resolveBootConfig(tree({ 'proc/cmdline': 'fortros.agent=run\n' })), { instanceOf: ConfigError, message: /neither fortros\.config= .* nor fw_cfg/ });
   t.throws(() => resolveBootConfig(tree({ 'proc/cmdline': 'fortros.config=/missing.json\n' })), { instanceOf: ConfigError, message: /fortros\.config=\/missing\.json/ });
+});
+
+test('config: node.name and watchdog alone run; defaults fill the rest', (t) => {
+  const c = parseConfig('{"node":{"name":"n"},"watchdog":{"timeoutSec":30}}', 'f');
+  t.deepEqual(c.watchdog, {
+    enabled: true,
+    device: 'auto',
+    timeoutSec: 30,
+    pretimeoutSec: 0,
+    handoverSec: 300,
+    closeOnShutdown: false,
+    maxLoopLagMs: 2000,
+    checkIntervalSec: 10,
+    checks: [],
+    stageDeadlinesSec: {},
+  });
+  t.is(parseConfig('{"node":{"name":"n"}}', 'f').watchdog, null);
+});
+
+test('config: watchdog checks and stage deadlines parse; mistakes name the key', (t) => {
+  const c = parseConfig(
+    JSON.stringify({
+      node: { name: 'n' },
+      watchdog: {
+        device: '/dev/watchdog1',
+        checks: [{ kind: 'file', path: '/run/ok' }, { kind: 'command', argv: ['/bin/true'] }, { kind: 'socket', path: '/run/s.sock', timeoutSec: 2 }],
+        stageDeadlinesSec: { probe: 20, kexec: 5 },
+      },
+    }),
+    'f',
+  );
+  t.deepEqual(c.watchdog?.checks, [
+    { kind: 'file', path: '/run/ok' },
+    { kind: 'command', argv: ['/bin/true'], timeoutSec: 5 },
+    { kind: 'socket', path: '/run/s.sock', timeoutSec: 2 },
+  ]);
+  t.deepEqual(c.watchdog?.stageDeadlinesSec, { probe: 20, kexec: 5 });
+  for (const [w, msg] of [
+    [{ timeoutSec: 0 }, /watchdog\.timeoutSec must be a number from 1 to 3600/],
+    [{ timeoutSec: 2.5 }, /whole number/],
+    [{ timeoutSec: 10, pretimeoutSec: 10 }, /pretimeoutSec must be a number from 0 to 9/],
+    [{ device: '/etc/passwd' }, /watchdog\.device/],
+    [{ checks: [{ kind: 'command', argv: ['true'] }] }, /argv must be a list of strings starting with an absolute path/],
+    [{ checks: [{ kind: 'shell', path: '/x' }] }, /kind must be file, command or socket/],
+    [{ stageDeadlinesSec: { boot: 3 } }, /unknown key watchdog\.stageDeadlinesSec\.boot/],
+    [{ timeout: 3 }, /unknown key watchdog\.timeout /],
+  ] as const) {
+    const e = t.throws(() => parseConfig(JSON.stringify({ node: { name: 'n' }, watchdog: w }), 'f'), { instanceOf: ConfigError });
+    t.regex(e?.message ?? '', msg);
+  }
 });

@@ -8,6 +8,17 @@ import { runDaemon } from '../../agent/daemon/run.ts';
 import type { Notifier } from '../../agent/daemon/notify.ts';
 import { createLogger } from '../../agent/log.ts';
 import { notifySocket } from '../helpers/notify-socket.ts';
+import { SysRoot } from '../../agent/probe/sysroot.ts';
+
+/** No watchdog configured and no preboot stages: nothing may touch hardware. */
+const NO_HW = {
+  boot: false,
+  sys: new SysRoot('/nonexistent'),
+  openWatchdog: (): never => {
+    throw new Error('no watchdog may be opened here');
+  },
+  sinceMain: () => 0,
+};
 
 function recorder(fail = false): Notifier & { sent: string[] } {
   const sent: string[] = [];
@@ -25,7 +36,7 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
   const lines: string[] = [];
   const signals = new EventEmitter() as unknown as NodeJS.Process;
   const n = recorder();
-  const done = runDaemon({ node: { name: 'n1' } }, 'test', { log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: n, env: { WATCHDOG_USEC: '100000' }, pid: 1, signals });
+  const done = runDaemon({ node: { name: 'n1' }, watchdog: null }, 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: n, env: { WATCHDOG_USEC: '100000' }, pid: 1, signals });
   await new Promise((r) => setTimeout(r, 230));
   (signals as unknown as EventEmitter).emit('SIGTERM');
   t.is(await done, 0);
@@ -36,6 +47,7 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
   t.is(n.sent.at(-1), 'STOPPING=1 STATUS=stopping on SIGTERM');
   const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
   t.deepEqual(msgs, ['agent starting', 'agent ready', 'agent stopped']);
+  t.true(lines[0]?.includes('"watchdog":false'));
   // No ping after stop.
   const count = n.sent.length;
   await new Promise((r) => setTimeout(r, 120));
@@ -45,7 +57,7 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
 test('a notifier that throws is logged, never fatal', async (t) => {
   const lines: string[] = [];
   const signals = new EventEmitter() as unknown as NodeJS.Process;
-  const done = runDaemon({ node: { name: 'n1' } }, 'test', { log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: recorder(true), env: {}, pid: 1, signals });
+  const done = runDaemon({ node: { name: 'n1' }, watchdog: null }, 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: recorder(true), env: {}, pid: 1, signals });
   (signals as unknown as EventEmitter).emit('SIGINT');
   t.is(await done, 0);
   t.true(lines.some((l) => l.includes('sd_notify failed')));
