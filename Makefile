@@ -11,7 +11,7 @@ DEB_PACKAGES := dmidecode pciutils pci.ids time
 DEB_PACKAGES += dracut-core systemd-boot-efi binutils zstd kmod cpio busybox-static qemu-system-x86 ovmf
 # The QEMU harness and the tests on it: a TPM per VM, openipmi's BMC simulator and the
 # reference IPMI client, network namespaces; systemd-analyze checks the units.
-DEB_PACKAGES += swtpm swtpm-tools openipmi ipmitool iproute2 util-linux systemd
+DEB_PACKAGES += swtpm swtpm-tools openipmi ipmitool iproute2 util-linux systemd tpm2-tools
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
 .PHONY: deps npm-deps deb-deps build report test typecheck bench clean

@@ -6,11 +6,12 @@ import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import { processIo, type Io } from './io.ts';
 import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
+import { tpmCommand } from './tpm.ts';
 import { createLogger, chooseFormat } from '../log.ts';
 import { VERSION, COMMIT } from '../version.ts';
 
 /** Adding a command: write it in its own file and list it here. */
-export const COMMANDS: readonly Command[] = [reportCommand, runCommand];
+export const COMMANDS: readonly Command[] = [reportCommand, runCommand, tpmCommand];
 
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' };
 
