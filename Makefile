@@ -53,6 +53,7 @@ test: deps build image typecheck
 
 bench: deps build image
 	bash bench/report
+	bash bench/attest
 	bash bench/boot
 
 clean:

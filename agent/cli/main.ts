@@ -7,11 +7,21 @@ import { processIo, type Io } from './io.ts';
 import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { tpmCommand } from './tpm.ts';
+import { orgCommand } from './org.ts';
+import { enrollCommand } from './enroll.ts';
+import { attestCommand } from './attest.ts';
 import { createLogger, chooseFormat } from '../log.ts';
 import { VERSION, COMMIT } from '../version.ts';
 
 /** Adding a command: write it in its own file and list it here. */
-export const COMMANDS: readonly Command[] = [reportCommand, runCommand, tpmCommand];
+export const COMMANDS: readonly Command[] = [
+  reportCommand,
+  runCommand,
+  tpmCommand,
+  orgCommand,
+  enrollCommand,
+  attestCommand,
+];
 
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' };
 

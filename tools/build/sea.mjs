@@ -37,6 +37,18 @@ await build({
   // koffi's loader looks for its native module next to itself; the single binary
   // carries that module as a SEA asset instead (agent/native/koffi.ts loads it).
   external: ['koffi'],
+  plugins: [
+    {
+      // cbor-x tries its optional native extractor in a try/catch and falls back to
+      // JS. A SEA can require only built-ins (and warns on stderr for anything else),
+      // so the bundle carries a stand-in that throws: the fallback, without the warning.
+      name: 'no-cbor-extract',
+      setup(b) {
+        b.onResolve({ filter: /^cbor-extract$/ }, () => ({ path: 'cbor-extract', namespace: 'sea-stub' }));
+        b.onLoad({ filter: /.*/, namespace: 'sea-stub' }, () => ({ contents: "throw new Error('cbor-extract is not in the single binary')", loader: 'js' }));
+      },
+    },
+  ],
 });
 
 // The native FFI module for this machine's architecture, from the npm package
