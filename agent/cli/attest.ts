@@ -152,7 +152,6 @@ const VERIFY_ONLY = ['org', 'record', 'seen', 'now'];
 
 export const attestCommand: Command = {
   name: 'attest',
-  summary: "print this node's signed attestation record, or verify one",
   usage: 'agent attest [--json] [--tpm URI [--pcrs SEL]] [--root DIR] [--ttl SEC] [--out FILE] --identity DIR\n       agent attest verify [--json] --org PUB --record FILE [--seen FILE] [--now TIME]',
   details: [
     "Prints the record (COSE_Sign1, base64): this node's capability summary and report digest, watchdog",

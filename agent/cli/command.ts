@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   /** Paragraphs printed after the flag list in `agent COMMAND --help`. */
   details?: string;

@@ -7,7 +7,6 @@ const DAY = 86_400;
 
 export const enrollCommand: Command = {
   name: 'enroll',
-  summary: "create a node's long-term key and its org-signed certificate",
   usage: 'agent enroll --org DIR --name NAME --out DIR [--days N]',
   details: [
     `Writes DIR/${NODE_FILES.privateKey} (0600), ${NODE_FILES.publicKey} and ${NODE_FILES.certificate}: a COSE_Sign1 by the org key over`,

@@ -4,23 +4,25 @@ import { parseArgs, flagHelp, type FlagSpec } from './args.ts';
 import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import { processIo, type Io } from './io.ts';
-import { reportCommand } from './report.ts';
-import { runCommand } from './run.ts';
-import { tpmCommand } from './tpm.ts';
-import { orgCommand } from './org.ts';
-import { enrollCommand } from './enroll.ts';
-import { attestCommand } from './attest.ts';
 import { createLogger, chooseFormat } from '../log.ts';
 import { VERSION, COMMIT } from '../version.ts';
 
+/** One line per command. A command's module (and what it imports: the TPM codec, CBOR, FFI)
+ * loads only when that command runs, so `agent report` does not pay for `agent attest`. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Adding a command: write it in its own file and list it here. */
-export const COMMANDS: readonly Command[] = [
-  reportCommand,
-  runCommand,
-  tpmCommand,
-  orgCommand,
-  enrollCommand,
-  attestCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'report', summary: "print this machine's out-of-band management capabilities", load: async () => (await import('./report.ts')).reportCommand },
+  { name: 'run', summary: 'run the agent daemon', load: async () => (await import('./run.ts')).runCommand },
+  { name: 'tpm', summary: 'TPM 2.0: quote PCRs with the node AK, verify a quote, show TPM info', load: async () => (await import('./tpm.ts')).tpmCommand },
+  { name: 'org', summary: 'create the org key pair that signs node certificates', load: async () => (await import('./org.ts')).orgCommand },
+  { name: 'enroll', summary: "create a node's long-term key and its org-signed certificate", load: async () => (await import('./enroll.ts')).enrollCommand },
+  { name: 'attest', summary: "print this node's signed attestation record, or verify one", load: async () => (await import('./attest.ts')).attestCommand },
 ];
 
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' };
@@ -42,8 +44,8 @@ function topHelp(): string {
   ].join('\n');
 }
 
-function commandHelp(c: Command): string {
-  return [`usage: ${c.usage}`, '', c.summary, '', 'flags:', flagHelp([...c.flags, HELP_FLAG]), ...(c.details ? ['', c.details] : []), ''].join('\n');
+function commandHelp(c: Command, summary: string): string {
+  return [`usage: ${c.usage}`, '', summary, '', 'flags:', flagHelp([...c.flags, HELP_FLAG]), ...(c.details ? ['', c.details] : []), ''].join('\n');
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
@@ -57,12 +59,13 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     io.out(`agent ${VERSION} (${COMMIT}) node ${process.versions.node}\n`);
     return EXIT.OK;
   }
-  const cmd = COMMANDS.find((c) => c.name === first);
+  const entry = COMMANDS.find((c) => c.name === first);
   try {
-    if (!cmd) throw new UsageError(first.startsWith('-') ? `agent: unknown flag ${first} (see 'agent --help')` : `agent: unknown command '${first}' (see 'agent --help')`);
+    if (!entry) throw new UsageError(first.startsWith('-') ? `agent: unknown flag ${first} (see 'agent --help')` : `agent: unknown command '${first}' (see 'agent --help')`);
+    const cmd = await entry.load();
     const args = parseArgs(`agent ${cmd.name}`, rest, [...cmd.flags, HELP_FLAG], cmd.maxPositionals ?? 0);
     if (args.flags.has('help')) {
-      io.out(commandHelp(cmd));
+      io.out(commandHelp(cmd, entry.summary));
       return EXIT.OK;
     }
     const log = createLogger({ format: chooseFormat(io.env, io.stderrIsTTY), write: io.err });

@@ -4,7 +4,6 @@ import { initOrg } from '../identity/store.ts';
 
 export const orgCommand: Command = {
   name: 'org',
-  summary: 'create the org key pair that signs node certificates',
   usage: 'agent org init --out DIR',
   details: ['Writes DIR/org.key (mode 0600) and DIR/org.pub (PEM, Ed25519) and prints the org key id.', 'Keep org.key off the nodes: only `agent enroll` needs it; nodes carry org.pub.'].join('\n'),
   flags: [{ name: 'out', kind: 'string', value: 'DIR', help: 'directory for org.key and org.pub (created 0700 if missing)' }],

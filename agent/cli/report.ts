@@ -10,7 +10,6 @@ export const REPORT_END = '-----END FORTROS REPORT-----';
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: "print this machine's out-of-band management capabilities",
   usage: 'agent report [--json [--frame]] [--root DIR]',
   details: [
     'Probes local files only (sysfs, procfs, /dev): SMBIOS, PCI, Intel ME, BMC, Redfish host',

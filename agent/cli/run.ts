@@ -27,7 +27,6 @@ function readConfigFile(file: string): string {
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the agent daemon',
   usage: 'agent run (--config FILE | --boot)',
   details: [
     '--boot is for the preboot: the config comes from fortros.config=PATH on the kernel command',

@@ -112,7 +112,6 @@ function runInfo(args: Parsed, io: Io): Promise<ExitCode> {
 
 export const tpmCommand: Command = {
   name: 'tpm',
-  summary: 'TPM 2.0: quote PCRs with the node AK, verify a quote, show TPM info',
   usage: 'agent tpm quote --tpm URI --nonce HEX --pcrs SEL --out DIR | verify-quote --ak PEM --msg FILE --sig FILE --nonce HEX | info --tpm URI',
   details: [
     'URI: /dev/tpmrm0, device:PATH or swtpm:HOST:PORT (swtpm --server type=tcp). SEL: sha256:0,1,2,3,4,7.',
