@@ -37,13 +37,13 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
   const signals = new EventEmitter() as unknown as NodeJS.Process;
   const n = recorder();
   const done = runDaemon({ node: { name: 'n1' }, watchdog: null }, 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: n, env: { WATCHDOG_USEC: '100000' }, pid: 1, signals });
-  await new Promise((r) => setTimeout(r, 230));
+  await new Promise((r) => setTimeout(r, 300));
   (signals as unknown as EventEmitter).emit('SIGTERM');
   t.is(await done, 0);
   t.is(n.sent[0], 'READY=1 STATUS=running as n1');
   const pings = n.sent.filter((s) => s === 'WATCHDOG=1').length;
   // A loaded machine fires timers late, never early: at least two, at most the schedule allows.
-  t.true(pings >= 2 && pings <= 5, `${pings} pings in 230 ms at 50 ms`);
+  t.true(pings >= 2 && pings <= 6, `${pings} pings in 300 ms at 50 ms`);
   t.is(n.sent.at(-1), 'STOPPING=1 STATUS=stopping on SIGTERM');
   const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
   t.deepEqual(msgs, ['agent starting', 'agent ready', 'agent stopped']);

@@ -117,7 +117,8 @@ test('feeder: feeds while healthy, stops when a check fails, resumes when it pas
   await sleep(400);
   t.true(fed() >= 2, `fed ${fed()}`);
   fs.rmSync(flag);
-  await sleep(200);
+  // Long enough for a check to see the file gone even when CI's QEMU runs starve this loop.
+  await sleep(500);
   const before = fed();
   await sleep(400);
   t.is(fed(), before, 'no feeding while the check fails');
@@ -152,7 +153,7 @@ test('feeder: a silent subsystem stops the feeding until it beats', async (t) =>
   await sleep(300);
   t.is(fed(), stalled);
   f.beat('gossip');
-  await sleep(120);
+  await sleep(300);
   f.stop();
   t.true(fed() > stalled);
 });
