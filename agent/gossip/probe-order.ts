@@ -1,0 +1,54 @@
+// Round-robin probe targets (SWIM section 4.3): walk a shuffled list, put
+// newcomers at random positions, reshuffle after each full pass. A failed
+// member is then probed by everyone within 2n-1 periods, not "eventually".
+// `urgent` jumps the queue: members that just heard a suspicion check the
+// suspect themselves, so independent confirmations arrive within a period.
+
+export class ProbeOrder {
+  private list: string[] = [];
+  private index = 0;
+  private urgent: string[] = [];
+
+  constructor(private readonly random: () => number) {}
+
+  add(name: string): void {
+    const at = Math.floor(this.random() * (this.list.length + 1));
+    this.list.splice(at, 0, name);
+    if (at < this.index) this.index++;
+  }
+
+  remove(name: string): void {
+    const at = this.list.indexOf(name);
+    if (at < 0) return;
+    this.list.splice(at, 1);
+    if (at < this.index) this.index--;
+  }
+
+  prioritize(name: string): void {
+    if (!this.urgent.includes(name)) this.urgent.push(name);
+  }
+
+  /** The next member `eligible` accepts, or null when none is. */
+  next(eligible: (name: string) => boolean): string | null {
+    while (this.urgent.length) {
+      const n = this.urgent.shift() as string;
+      if (eligible(n)) return n;
+    }
+    for (let tries = 0; tries <= this.list.length; tries++) {
+      if (this.index >= this.list.length) {
+        this.shuffle();
+        this.index = 0;
+      }
+      const n = this.list[this.index++];
+      if (n !== undefined && eligible(n)) return n;
+    }
+    return null;
+  }
+
+  private shuffle(): void {
+    for (let i = this.list.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [this.list[i], this.list[j]] = [this.list[j] as string, this.list[i] as string];
+    }
+  }
+}

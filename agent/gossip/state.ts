@@ -1,0 +1,262 @@
+// Member states and the rules that move them (SWIM section 4.2 precedence,
+// hardened for members that lie):
+// - alive and leave are accepted only as signed by the member itself, so
+//   nobody can resurrect, retire or re-address another member;
+// - a suspicion is signed by its accuser and names the incarnation it
+//   accuses; the member clears it only by announcing a higher incarnation;
+// - a death is accepted only with signed suspicions of that incarnation from
+//   K distinct verified members, so one compromised member alone cannot get
+//   a healthy one declared dead (and power-cycled);
+// - anything not newer than what is held is dropped unverified (cheap
+//   duplicates) and an old signed update can never undo a newer one.
+
+import { Suspicion, suspicionTimes, type SuspicionTimes } from './suspicion.ts';
+import { type Addr, type GossipConfig, type GossipError, type MemberEvent, type MemberState, type PeerKey, type Trust } from './types.ts';
+import { decodeUpdate, type Signed, type Update } from './wire.ts';
+
+export interface Member {
+  name: string;
+  addr: Addr;
+  incarnation: number;
+  state: MemberState;
+  key: PeerKey | null;
+  creds: Uint8Array | null;
+  /** The member's latest signed alive: what push-pull hands to others. */
+  alive: Signed | null;
+  /** The signed dead or leave that ended it. */
+  final: Signed | null;
+  /** Digest of the attestation record its alive announces. */
+  att: Uint8Array | null;
+  updatedAt: number;
+}
+
+export type Outcome =
+  | { kind: 'ignored' }
+  | { kind: 'rejected'; error: GossipError }
+  | {
+      kind: 'accepted';
+      subject: string;
+      /** Queue key: suspicions by different accusers travel side by side. */
+      key: string;
+      /** An alive, dead or leave retires the queued updates about its subject. */
+      replaces: boolean;
+      event: MemberEvent | null;
+      joined: boolean;
+      /** A new suspicion this node did not raise: worth checking independently. */
+      heardSuspicion: boolean;
+    }
+  /** Someone suspects or buried this node: announce a higher incarnation. */
+  | { kind: 'refute'; incarnation: number; accusers: string[] }
+  /** Someone still accuses an incarnation this node already refuted: it missed the refutation. */
+  | { kind: 'remind'; accusers: string[] };
+
+const IGNORED: Outcome = { kind: 'ignored' };
+const rejected = (code: GossipError['code'], message: string): Outcome => ({ kind: 'rejected', error: { code, message } });
+const bad = (r: { ok: false; error: GossipError }): Outcome => ({ kind: 'rejected', error: r.error });
+
+type Cfg = Pick<GossipConfig, 'name' | 'deathQuorum' | 'maxSkewMs' | 'probeIntervalMs' | 'suspicionMult' | 'suspicionMaxTimeoutMult' | 'suspicionConfirmations'>;
+
+export class MemberTable {
+  readonly members = new Map<string, Member>();
+  readonly suspicions = new Map<string, Suspicion>();
+  /** Members not dead or left, this node included: what the timeouts and the quorum scale with. */
+  private live = 1;
+
+  constructor(
+    private readonly cfg: Cfg,
+    private readonly trust: Trust,
+    readonly self: Member,
+  ) {
+    this.members.set(self.name, self);
+  }
+
+  get liveCount(): number {
+    return this.live;
+  }
+
+  times(): SuspicionTimes {
+    return suspicionTimes(this.live, this.cfg.probeIntervalMs, this.cfg.suspicionMult, this.cfg.suspicionMaxTimeoutMult, this.cfg.suspicionConfirmations);
+  }
+
+  /** K, capped by the members that could confirm: a death needs that many distinct accusers. */
+  quorum(): number {
+    return Math.max(1, Math.min(this.cfg.deathQuorum, this.live - 1));
+  }
+
+  private setState(m: Member, to: MemberState, now: number): MemberEvent | null {
+    const from = m.state;
+    const wasLive = from === 'alive' || from === 'suspect';
+    const isLive = to === 'alive' || to === 'suspect';
+    if (wasLive !== isLive) this.live += isLive ? 1 : -1;
+    m.state = to;
+    m.updatedAt = now;
+    return from === to ? null : { name: m.name, from, to, incarnation: m.incarnation, at: now };
+  }
+
+  private timeOk(t: number, now: number): boolean {
+    return t <= now + this.cfg.maxSkewMs && t >= now - this.cfg.maxSkewMs;
+  }
+
+  apply(s: Signed, now: number, creds: Uint8Array | null = null): Outcome {
+    const d = decodeUpdate(s.body);
+    if (!d.ok) return bad(d);
+    const u = d.value;
+    switch (u.type) {
+      case 'alive':
+        return this.alive(u, s, now, u.creds ?? creds);
+      case 'suspect':
+        return this.suspect(u, s, now);
+      case 'dead':
+        return this.dead(u, s, now);
+      case 'leave':
+        return this.leave(u, s, now);
+    }
+  }
+
+  private alive(u: Extract<Update, { type: 'alive' }>, s: Signed, now: number, creds: Uint8Array | null): Outcome {
+    // Only this node signs its own alive; a copy coming back is an echo.
+    if (u.name === this.self.name) return IGNORED;
+    const m = this.members.get(u.name);
+    if (m && u.incarnation <= m.incarnation) return IGNORED;
+    let key = m?.key ?? null;
+    if (creds) {
+      // The trust caches admitted credentials, so a repeated announcement costs a lookup.
+      const k = this.trust.admit(u.name, creds, u.incarnation, now);
+      if (!k.ok) return bad(k);
+      key = k.value;
+    }
+    if (!key) return IGNORED; // credentials arrive with its join announcement or by push-pull
+    if (!key.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `alive of ${u.name} does not verify with its session key`);
+    if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `alive of ${u.name} is dated ${u.time - now} ms ahead`);
+    const joined = !m;
+    const member: Member = m ?? { name: u.name, addr: u.addr, incarnation: u.incarnation, state: 'alive', key, creds, alive: s, final: null, att: u.att, updatedAt: now };
+    if (joined) {
+      this.members.set(u.name, member);
+      this.live++;
+    }
+    member.addr = u.addr;
+    member.incarnation = u.incarnation;
+    member.key = key;
+    if (creds) member.creds = creds;
+    member.alive = s;
+    member.final = null;
+    member.att = u.att;
+    // Alive(j) overrides a suspicion of incarnation i only when j > i (SWIM 4.2).
+    const sp = this.suspicions.get(u.name);
+    const stillSuspect = sp !== undefined && sp.incarnation >= u.incarnation;
+    if (!stillSuspect) this.suspicions.delete(u.name);
+    const event = joined ? { name: u.name, from: null, to: 'alive' as const, incarnation: u.incarnation, at: now } : this.setState(member, stillSuspect ? 'suspect' : 'alive', now);
+    member.updatedAt = now;
+    return { kind: 'accepted', subject: u.name, key: u.name, replaces: true, event, joined, heardSuspicion: false };
+  }
+
+  private author(name: string): Member | null {
+    const a = this.members.get(name);
+    return a?.key ? a : null;
+  }
+
+  private suspect(u: Extract<Update, { type: 'suspect' }>, s: Signed, now: number): Outcome {
+    if (u.author === this.self.name) return IGNORED;
+    const a = this.author(u.author);
+    if (!a) return IGNORED;
+    if (u.subject === this.self.name) {
+      if (u.incarnation < this.self.incarnation) return { kind: 'remind', accusers: [u.author] };
+      if (!a.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `suspicion by ${u.author} does not verify`);
+      return { kind: 'refute', incarnation: u.incarnation, accusers: [u.author] };
+    }
+    const x = this.members.get(u.subject);
+    // A suspicion of a newer incarnation than this node has seen still counts: the
+    // accusers saw it. It never raises the incarnation held, so it cannot shut out the member's own alive.
+    if (!x || x.state === 'dead' || x.state === 'left' || u.incarnation < x.incarnation) return IGNORED;
+    const sp = this.suspicions.get(u.subject);
+    if (sp && (sp.incarnation > u.incarnation || (sp.incarnation === u.incarnation && sp.accusers.has(u.author)))) return IGNORED;
+    if (!a.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `suspicion by ${u.author} does not verify`);
+    if (!this.timeOk(u.time, now)) return rejected('TIME', `suspicion by ${u.author} of ${u.subject} is dated ${u.time - now} ms from now`);
+    return this.confirm(x, u.incarnation, u.author, s, now);
+  }
+
+  /** Records a verified suspicion (this node's or a peer's) of `x` at `incarnation`. */
+  confirm(x: Member, incarnation: number, author: string, s: Signed, now: number): Outcome {
+    let sp = this.suspicions.get(x.name);
+    let event: MemberEvent | null = null;
+    const first = !sp;
+    if (!sp || sp.incarnation < incarnation) {
+      sp = new Suspicion(incarnation, now, this.times());
+      this.suspicions.set(x.name, sp);
+      event = this.setState(x, 'suspect', now);
+    }
+    sp.confirm(author, s);
+    return { kind: 'accepted', subject: x.name, key: `s:${x.name}:${author}`, replaces: false, event, joined: false, heardSuspicion: first && author !== this.self.name };
+  }
+
+  private dead(u: Extract<Update, { type: 'dead' }>, s: Signed, now: number): Outcome {
+    const a = this.author(u.author);
+    if (!a) return IGNORED;
+    const x = u.subject === this.self.name ? this.self : this.members.get(u.subject);
+    if (x === this.self && u.incarnation < x.incarnation) return { kind: 'remind', accusers: [u.author] };
+    if (!x || u.incarnation < x.incarnation) return IGNORED;
+    if (x !== this.self && (x.state === 'dead' || x.state === 'left')) return IGNORED;
+    if (!a.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `death by ${u.author} does not verify`);
+    if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `death of ${u.subject} by ${u.author} is dated ahead`);
+    const accusers = this.evidence(u, now);
+    if (typeof accusers === 'string') return rejected('NO_QUORUM', `death of ${u.subject} by ${u.author}: ${accusers}`);
+    // Only a witness signs a death: its own failed probe is part of the evidence.
+    if (!accusers.includes(u.author)) return rejected('NO_QUORUM', `death of ${u.subject} by ${u.author}, who is not among its accusers`);
+    if (x === this.self) return { kind: 'refute', incarnation: u.incarnation, accusers: [...new Set([u.author, ...accusers])] };
+    const event = this.bury(x, u.incarnation, s, now);
+    return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
+  }
+
+  /** The distinct verified accusers in a death's evidence, or why they are not enough. */
+  private evidence(u: Extract<Update, { type: 'dead' }>, now: number): string[] | string {
+    const seen = new Set<string>();
+    for (const e of u.evidence) {
+      const d = decodeUpdate(e.body);
+      if (!d.ok || d.value.type !== 'suspect') return 'evidence is not a suspicion';
+      const v = d.value;
+      if (v.subject !== u.subject || v.incarnation !== u.incarnation) return `evidence by ${v.author} accuses another member or incarnation`;
+      if (seen.has(v.author)) continue;
+      const acc = v.author === this.self.name ? this.self : this.author(v.author);
+      if (!acc) continue; // an accuser we cannot check does not count
+      const ok = acc === this.self ? true : acc.key?.verify(e.body, e.sig) === true;
+      if (!ok) return `evidence by ${v.author} does not verify`;
+      if (v.time > u.time + this.cfg.maxSkewMs || v.time < u.time - this.cfg.maxSkewMs || v.time > now + this.cfg.maxSkewMs) return `evidence by ${v.author} is out of its time window`;
+      seen.add(v.author);
+    }
+    const k = this.quorum();
+    return seen.size >= k ? [...seen] : `${seen.size} verified accuser(s), ${k} needed`;
+  }
+
+  private leave(u: Extract<Update, { type: 'leave' }>, s: Signed, now: number): Outcome {
+    if (u.name === this.self.name) return IGNORED;
+    const x = this.author(u.name);
+    if (!x || u.incarnation < x.incarnation || x.state === 'left') return IGNORED;
+    if (!x.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `leave of ${u.name} does not verify`);
+    if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `leave of ${u.name} is dated ahead`);
+    x.incarnation = u.incarnation;
+    x.final = s;
+    this.suspicions.delete(x.name);
+    const event = this.setState(x, 'left', now);
+    return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
+  }
+
+  /** This node buries a member whose suspicion ran out with a quorum of accusers. */
+  bury(x: Member, incarnation: number, s: Signed, now: number): MemberEvent | null {
+    this.suspicions.delete(x.name);
+    x.incarnation = incarnation;
+    x.final = s;
+    return this.setState(x, 'dead', now);
+  }
+
+  /** This node leaves. */
+  retire(now: number): MemberEvent | null {
+    return this.setState(this.self, 'left', now);
+  }
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
