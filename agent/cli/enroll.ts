@@ -11,6 +11,7 @@ export const enrollCommand: Command = {
   details: [
     `Writes DIR/${NODE_FILES.privateKey} (0600), ${NODE_FILES.publicKey} and ${NODE_FILES.certificate}: a COSE_Sign1 by the org key over`,
     '{org key id, name, node public key, issued, expires}. Peers trust a node only through it.',
+    `Also writes DIR/${NODE_FILES.orgPublicKey}, a copy of the org public key: the node checks its peers against it.`,
   ].join('\n'),
   flags: [
     { name: 'org', kind: 'string', value: 'DIR', help: 'the org directory (org.key, org.pub) from `agent org init`' },

@@ -23,6 +23,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'org', summary: 'create the org key pair that signs node certificates', load: async () => (await import('./org.ts')).orgCommand },
   { name: 'enroll', summary: "create a node's long-term key and its org-signed certificate", load: async () => (await import('./enroll.ts')).enrollCommand },
   { name: 'attest', summary: "print this node's signed attestation record, or verify one", load: async () => (await import('./attest.ts')).attestCommand },
+  { name: 'members', summary: 'list the gossip members a running daemon sees', load: async () => (await import('./members.ts')).membersCommand },
+  { name: 'status', summary: "show this node's gossip status from the running daemon", load: async () => (await import('./status.ts')).statusCommand },
 ];
 
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' };

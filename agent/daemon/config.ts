@@ -2,7 +2,11 @@
 // strictly: an unknown key is an error, so a typo fails at start instead of
 // silently turning a feature off.
 
+import { join } from 'node:path';
 import type { CheckSpec } from '../watchdog/checks.ts';
+import { parseGossip, type GossipSettings } from './config-gossip.ts';
+
+export { formatHostPort, parseHostPort, type GossipSettings } from './config-gossip.ts';
 
 export class ConfigError extends Error {
   readonly code = 'E_CONFIG';
@@ -37,9 +41,44 @@ export interface AgentConfig {
   node: {
     /** The node's name in the fleet: a DNS label. */
     name: string;
+    /** The directory `agent enroll` wrote (node key, certificate, org.pub); required with gossip. */
+    identityDir: string | null;
   };
   /** Absent: no hardware watchdog. */
   watchdog: WatchdogConfig | null;
+  /** Absent: no gossip. */
+  gossip: GossipSettings | null;
+  control: {
+    /** null: see controlSocketPath. */
+    socket: string | null;
+  };
+  state: {
+    /** Where the daemon keeps what must survive a restart; null: nothing is kept. */
+    dir: string | null;
+  };
+  heal: {
+    enabled: boolean;
+  };
+}
+
+/** Where `agent members` and `agent status` look when given no --socket. */
+export const DEFAULT_CONTROL_SOCKET = '/run/fortros/agent.sock';
+export const CONTROL_SOCKET_NAME = 'control.sock';
+
+/** The configured socket, else one in the state directory (so agents on one machine do not collide), else the default. */
+export function controlSocketPath(config: Pick<AgentConfig, 'control' | 'state'>): string {
+  return config.control.socket ?? (config.state.dir === null ? DEFAULT_CONTROL_SOCKET : join(config.state.dir, CONTROL_SOCKET_NAME));
+}
+
+/**
+ * The org public key peers are checked against; null without gossip. The file
+ * name is identity/store.ts's NODE_FILES.orgPublicKey, spelled out so that
+ * reading a config (and `agent members`) does not load the crypto modules.
+ */
+export function orgKeyPath(config: Pick<AgentConfig, 'node' | 'gossip'>): string | null {
+  if (config.gossip === null) return null;
+  if (config.gossip.orgKey !== null) return config.gossip.orgKey;
+  return config.node.identityDir === null ? null : join(config.node.identityDir, 'org.pub');
 }
 
 /** Config files are small; anything larger is a mistake or an attack. */
@@ -65,14 +104,49 @@ export function parseConfig(text: string, source: string): AgentConfig {
     throw new ConfigError(source, `not JSON: ${(e as Error).message}`);
   }
   if (!isObject(doc)) throw new ConfigError(source, 'the top level must be an object');
-  onlyKeys(source, '', doc, ['node', 'watchdog']);
+  onlyKeys(source, '', doc, ['node', 'watchdog', 'gossip', 'control', 'state', 'heal']);
   const node = doc.node;
   if (!isObject(node)) throw new ConfigError(source, 'node must be an object with node.name');
-  onlyKeys(source, 'node.', node, ['name']);
+  onlyKeys(source, 'node.', node, ['name', 'identityDir']);
   if (typeof node.name !== 'string' || !LABEL.test(node.name)) {
     throw new ConfigError(source, 'node.name must be a DNS label (letters, digits, hyphens; at most 63)');
   }
-  return { node: { name: node.name }, watchdog: doc.watchdog === undefined ? null : parseWatchdog(source, doc.watchdog) };
+  const identityDir = absPath(source, 'node.identityDir', node.identityDir);
+  const fail = (message: string): never => {
+    throw new ConfigError(source, message);
+  };
+  const gossip = doc.gossip === undefined ? null : parseGossip(doc.gossip, fail);
+  if (gossip && identityDir === null) throw new ConfigError(source, 'gossip needs node.identityDir (the directory `agent enroll` wrote)');
+  const control = section(source, 'control', doc.control, ['socket']);
+  const state = section(source, 'state', doc.state, ['dir']);
+  const heal = section(source, 'heal', doc.heal, ['enabled']);
+  const socket = absPath(source, 'control.socket', control.socket);
+  const dir = absPath(source, 'state.dir', state.dir);
+  const config: AgentConfig = {
+    node: { name: node.name, identityDir },
+    watchdog: doc.watchdog === undefined ? null : parseWatchdog(source, doc.watchdog),
+    gossip,
+    control: { socket },
+    state: { dir },
+    heal: { enabled: bool(source, 'heal.enabled', heal.enabled, false) },
+  };
+  // sun_path holds 108 bytes with the terminating NUL; a longer path fails only at bind time, far from the config.
+  const sock = controlSocketPath(config);
+  if (Buffer.byteLength(sock) > 107) throw new ConfigError(source, `control socket path ${sock} is longer than 107 bytes`);
+  return config;
+}
+
+function section(source: string, name: string, v: Json | undefined, keys: readonly string[]): { [k: string]: Json } {
+  if (v === undefined) return {};
+  if (!isObject(v)) throw new ConfigError(source, `${name} must be an object`);
+  onlyKeys(source, `${name}.`, v, keys);
+  return v;
+}
+
+function absPath(source: string, key: string, v: Json | undefined): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || !v.startsWith('/') || v.includes('\0')) throw new ConfigError(source, `${key} must be an absolute path`);
+  return v;
 }
 
 export const STAGES = ['probe', 'policy', 'unlock', 'kexec'] as const;

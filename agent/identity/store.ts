@@ -1,14 +1,15 @@
 // The on-disk layout of an org and a node identity:
 //   org DIR:      org.key (0600), org.pub
 //   identity DIR: node.key (0600), node.pub, node.cert (COSE_Sign1 by the org),
-//                 incarnation.json (the boot the last incarnation belongs to)
+//                 incarnation.json (the boot the last incarnation belongs to),
+//                 org.pub (a copy of the org public key: what the node checks its peers against)
 
 import type { KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCertificate, issueCertificate, NODE_NAME, type Certificate } from './cert.ts';
 import { err, okv, type IdResult } from './errors.ts';
-import { generateKeyPair, keyId, rawPublicKey, readPrivateKey, readPublicKey, writeFileAtomic, writeKeyPair } from './keys.ts';
+import { generateKeyPair, keyId, publicPem, rawPublicKey, readPrivateKey, readPublicKey, writeFileAtomic, writeKeyPair } from './keys.ts';
 
 export interface NodeIdentity {
   name: string;
@@ -19,7 +20,7 @@ export interface NodeIdentity {
 }
 
 export const ORG_FILES = { privateKey: 'org.key', publicKey: 'org.pub' } as const;
-export const NODE_FILES = { privateKey: 'node.key', publicKey: 'node.pub', certificate: 'node.cert', incarnation: 'incarnation.json' } as const;
+export const NODE_FILES = { privateKey: 'node.key', publicKey: 'node.pub', certificate: 'node.cert', incarnation: 'incarnation.json', orgPublicKey: 'org.pub' } as const;
 
 /** Refuses to replace a key: a new org key orphans every certificate, a new node key its certificate. */
 function refuseExisting(dir: string, file: string): IdResult<null> {
@@ -62,6 +63,7 @@ export function enroll(org: { privateKey: KeyObject; publicKey: KeyObject }, nam
     mkdirSync(outDir, { recursive: true, mode: 0o700 });
     writeKeyPair(outDir, 'node', kp);
     writeFileAtomic(join(outDir, NODE_FILES.certificate), certificate, 0o644);
+    writeFileAtomic(join(outDir, NODE_FILES.orgPublicKey), publicPem(org.publicKey), 0o644);
   } catch (e) {
     return writeFailure(e);
   }

@@ -1,10 +1,12 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCmdline } from '../../agent/daemon/cmdline.ts';
-import { ConfigError, parseConfig } from '../../agent/daemon/config.ts';
+import { ConfigError, controlSocketPath, formatHostPort, orgKeyPath, parseConfig, parseHostPort } from '../../agent/daemon/config.ts';
+import { DEFAULT_CONFIG } from '../../agent/gossip/types.ts';
+import { NODE_FILES } from '../../agent/identity/store.ts';
 import { resolveBootConfig } from '../../agent/daemon/boot-config.ts';
 import { SysRoot } from '../../agent/probe/sysroot.ts';
 
@@ -31,7 +33,14 @@ test('cmdline fuzz: never throws, keys are never empty, plain key=value words ro
 });
 
 test('config: node.name is required and must be a DNS label', (t) => {
-  t.deepEqual(parseConfig('{"node":{"name":"node-1"}}', 'f'), { node: { name: 'node-1' }, watchdog: null });
+  t.deepEqual(parseConfig('{"node":{"name":"node-1"}}', 'f'), {
+    node: { name: 'node-1', identityDir: null },
+    watchdog: null,
+    gossip: null,
+    control: { socket: null },
+    state: { dir: null },
+    heal: { enabled: false },
+  });
   for (const [text, msg] of [
     ['', /not JSON/],
     ['[]', /top level must be an object/],
@@ -140,4 +149,123 @@ test('config: watchdog checks and stage deadlines parse; mistakes name the key',
     const e = t.throws(() => parseConfig(JSON.stringify({ node: { name: 'n' }, watchdog: w }), 'f'), { instanceOf: ConfigError });
     t.regex(e?.message ?? '', msg);
   }
+});
+
+const ID = '/var/lib/fortros/identity';
+const withGossip = (gossip: object, node: object = { name: 'n', identityDir: ID }): string => JSON.stringify({ node, gossip });
+
+function configError(t: ExecutionContext, text: string, msg: RegExp): void {
+  const e = t.throws(() => parseConfig(text, 'cfg.json'), { instanceOf: ConfigError });
+  t.regex(e?.message ?? '', msg, text);
+}
+
+test('host:port: IPv4 and bracketed IPv6 only, port 1-65535, IPv6 in its shortest form', (t) => {
+  t.deepEqual(parseHostPort('127.0.0.1:7946'), { host: '127.0.0.1', port: 7946 });
+  t.deepEqual(parseHostPort('[::1]:1'), { host: '::1', port: 1 });
+  t.deepEqual(parseHostPort('[2001:DB8:0:0::1]:65535'), { host: '2001:db8::1', port: 65535 });
+  for (const bad of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:+80', '127.0.0.1:7946x', 'localhost:7946', '::1:7946', '[127.0.0.1]:7946', '[fe80::1%eth0]:7946', '[::1]', '256.0.0.1:1', ' 127.0.0.1:1', '127.0.0.1:123456', '']) {
+    t.is(parseHostPort(bad), null, bad);
+  }
+  t.is(formatHostPort('::1', 7946), '[::1]:7946');
+  t.is(formatHostPort('10.0.0.2', 7946), '10.0.0.2:7946');
+});
+
+test('host:port fuzz: never throws; what parses formats back to text that parses the same', (t) => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.ipV4().map((h) => `${h}:7946`), fc.ipV6().map((h) => `[${h}]:7946`)), (s) => {
+      const p = parseHostPort(s);
+      return p === null || (p.port >= 1 && p.port <= 65535 && JSON.stringify(parseHostPort(formatHostPort(p.host, p.port))) === JSON.stringify(p));
+    }),
+  );
+  t.true(fc.sample(fc.ipV6(), 50).every((h) => parseHostPort(`[${h}]:1`) !== null));
+  t.pass();
+});
+
+test('config: gossip with defaults from the core, node.identityDir, control, state, heal', (t) => {
+  const c = parseConfig(
+    JSON.stringify({ node: { name: 'n1', identityDir: ID }, gossip: { bind: '127.0.0.1:7946', seeds: ['127.0.0.2:7946', '[0::1]:7000'] }, state: { dir: '/var/lib/fortros/n1' }, heal: { enabled: true } }),
+    'f',
+  );
+  t.deepEqual(c.node, { name: 'n1', identityDir: ID });
+  t.deepEqual(c.gossip, {
+    bind: '127.0.0.1:7946',
+    advertise: null,
+    seeds: ['127.0.0.2:7946', '[::1]:7000'],
+    orgKey: null,
+    deathQuorum: DEFAULT_CONFIG.deathQuorum,
+    probeIntervalMs: DEFAULT_CONFIG.probeIntervalMs,
+    probeTimeoutMs: DEFAULT_CONFIG.probeTimeoutMs,
+    suspicionMult: DEFAULT_CONFIG.suspicionMult,
+    gossipIntervalMs: DEFAULT_CONFIG.gossipIntervalMs,
+    pushPullIntervalMs: DEFAULT_CONFIG.pushPullIntervalMs,
+    indirectChecks: DEFAULT_CONFIG.indirectChecks,
+  });
+  t.is(c.gossip?.deathQuorum, 2);
+  t.deepEqual(c.state, { dir: '/var/lib/fortros/n1' });
+  t.true(c.heal.enabled);
+  t.is(orgKeyPath(c), `${ID}/${NODE_FILES.orgPublicKey}`, 'where enroll puts the org key copy');
+  const tuned = parseConfig(
+    withGossip({ bind: '0.0.0.0:7946', advertise: '[2001:db8::5]:7946', orgKey: '/etc/fortros/org.pub', deathQuorum: 3, probeIntervalMs: 1000, probeTimeoutMs: 400, suspicionMult: 5, gossipIntervalMs: 100, pushPullIntervalMs: 60000, indirectChecks: 0 }),
+    'f',
+  ).gossip;
+  t.like(tuned, { bind: '0.0.0.0:7946', advertise: '[2001:db8::5]:7946', orgKey: '/etc/fortros/org.pub', deathQuorum: 3, probeIntervalMs: 1000, probeTimeoutMs: 400, suspicionMult: 5, gossipIntervalMs: 100, pushPullIntervalMs: 60000, indirectChecks: 0 });
+  t.is(orgKeyPath({ node: { name: 'n', identityDir: ID }, gossip: tuned ?? null }), '/etc/fortros/org.pub');
+  t.is(orgKeyPath(parseConfig('{"node":{"name":"n"}}', 'f')), null);
+  // A short probe interval pulls the default timeout below it rather than failing.
+  t.is(parseConfig(withGossip({ bind: '127.0.0.1:1', probeIntervalMs: 100 }), 'f').gossip?.probeTimeoutMs, 99);
+});
+
+test('config: control socket is the configured one, else in state.dir, else /run/fortros/agent.sock', (t) => {
+  t.is(controlSocketPath(parseConfig('{"node":{"name":"n"}}', 'f')), '/run/fortros/agent.sock');
+  t.is(controlSocketPath(parseConfig('{"node":{"name":"n"},"state":{"dir":"/var/lib/a1"}}', 'f')), '/var/lib/a1/control.sock');
+  t.is(controlSocketPath(parseConfig('{"node":{"name":"n"},"state":{"dir":"/var/lib/a1"},"control":{"socket":"/run/a1.sock"}}', 'f')), '/run/a1.sock');
+  t.is(parseConfig('{"node":{"name":"n"},"control":{"socket":null}}', 'f').control.socket, null);
+});
+
+test('config: gossip, control, state and heal mistakes name the key', (t) => {
+  for (const [text, msg] of [
+    [withGossip({ bind: '127.0.0.1:7946' }, { name: 'n' }), /gossip needs node\.identityDir/],
+    [withGossip({ bind: '127.0.0.1:7946' }, { name: 'n', identityDir: 'relative/dir' }), /node\.identityDir must be an absolute path/],
+    [withGossip({}), /gossip\.bind must be "IPv4:port" or "\[IPv6\]:port"/],
+    [withGossip({ bind: 'localhost:7946' }), /gossip\.bind must be/],
+    [withGossip({ bind: '127.0.0.1:0' }), /port from 1 to 65535/],
+    [withGossip({ bind: '0.0.0.0:7946' }), /gossip\.advertise is required when gossip\.bind is the wildcard 0\.0\.0\.0/],
+    [withGossip({ bind: '[::]:7946', advertise: '[::]:7946' }), /gossip\.advertise must be an address peers can reach/],
+    [withGossip({ bind: '127.0.0.1:1', seeds: '127.0.0.2:1' }), /gossip\.seeds must be a list/],
+    [withGossip({ bind: '127.0.0.1:1', seeds: ['127.0.0.2:1', 'x:1'] }), /gossip\.seeds\[1\] must be/],
+    [withGossip({ bind: '127.0.0.1:1', seeds: Array.from({ length: 257 }, () => '127.0.0.2:1') }), /at most 256/],
+    [withGossip({ bind: '127.0.0.1:1', orgKey: 'org.pub' }), /gossip\.orgKey must be an absolute path/],
+    [withGossip({ bind: '127.0.0.1:1', deathQuorum: 0 }), /gossip\.deathQuorum must be a whole number from 1 to 1000/],
+    [withGossip({ bind: '127.0.0.1:1', deathQuorum: 2.5 }), /gossip\.deathQuorum/],
+    [withGossip({ bind: '127.0.0.1:1', probeIntervalMs: 10 }), /gossip\.probeIntervalMs must be a whole number from 50 to 60000/],
+    [withGossip({ bind: '127.0.0.1:1', probeIntervalMs: 500, probeTimeoutMs: 500 }), /gossip\.probeTimeoutMs must be a whole number from 10 to 499/],
+    [withGossip({ bind: '127.0.0.1:1', indirectChecks: null }), /gossip\.indirectChecks/],
+    [withGossip({ bind: '127.0.0.1:1', probeInterval: 100 }), /unknown key gossip\.probeInterval \(known: gossip\.bind/],
+    [JSON.stringify({ node: { name: 'n' }, gossip: [] }), /gossip must be an object/],
+    [JSON.stringify({ node: { name: 'n' }, control: { path: '/x' } }), /unknown key control\.path/],
+    [JSON.stringify({ node: { name: 'n' }, control: { socket: 'x.sock' } }), /control\.socket must be an absolute path/],
+    [JSON.stringify({ node: { name: 'n' }, control: { socket: `/${'s'.repeat(110)}` } }), /longer than 107 bytes/],
+    [JSON.stringify({ node: { name: 'n' }, state: { dir: `/${'d'.repeat(100)}` } }), /control socket path .*control\.sock is longer than 107 bytes/],
+    [JSON.stringify({ node: { name: 'n' }, state: '/var' }), /state must be an object/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { enabled: 'yes' } }), /heal\.enabled must be true or false/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { on: true } }), /unknown key heal\.on/],
+  ] as const) {
+    configError(t, text, msg);
+  }
+});
+
+test('config fuzz: any JSON in the gossip, control, state and heal sections is a config or a ConfigError', (t) => {
+  const section = fc.dictionary(fc.constantFrom('bind', 'advertise', 'seeds', 'orgKey', 'deathQuorum', 'probeIntervalMs', 'probeTimeoutMs', 'socket', 'dir', 'enabled', 'x'), fc.jsonValue());
+  fc.assert(
+    fc.property(fc.constantFrom('gossip', 'control', 'state', 'heal'), fc.oneof(section, fc.jsonValue()), (key, value) => {
+      try {
+        const c = parseConfig(JSON.stringify({ node: { name: 'n', identityDir: ID }, [key]: value }), 'f');
+        return typeof controlSocketPath(c) === 'string';
+      } catch (e) {
+        return e instanceof ConfigError;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
 });
