@@ -2,16 +2,22 @@
 // stages under their deadlines, tell systemd it is ready, keep systemd's own
 // watchdog fed from the event loop (a stalled loop stops the pings, which is
 // the point), and on SIGTERM/SIGINT let go of the watchdog as the config says.
-// Later subsystems (gossip, healing) hang off this loop.
+// With a gossip section the node joins its cluster before READY and leaves it
+// on the way out; the local control socket (`agent members`, `agent status`)
+// answers whether gossip runs or not. Healing hangs off this loop later.
 
 import type { Logger } from 'pino';
 import { buildReport } from '../probe/report.ts';
 import type { SysRoot } from '../probe/sysroot.ts';
 import type { WatchdogDevice } from '../watchdog/device.ts';
 import { Stages } from '../watchdog/stages.ts';
-import type { AgentConfig } from './config.ts';
+import { controlSocketPath, type AgentConfig } from './config.ts';
 import { watchdogIntervalMs, type Notifier } from './notify.ts';
 import { armWatchdog } from './watchdog.ts';
+import { startControl } from './control.ts';
+import { buildGossip, GossipSetupError } from './gossip.ts';
+import type { GossipDriver } from '../gossip/driver.ts';
+import { TransportError } from '../gossip/udp.ts';
 
 export interface DaemonDeps {
   log: Logger;
@@ -27,7 +33,7 @@ export interface DaemonDeps {
   sinceMain: () => number;
 }
 
-export async function runDaemon(config: AgentConfig, source: string, deps: DaemonDeps): Promise<0> {
+export async function runDaemon(config: AgentConfig, source: string, deps: DaemonDeps): Promise<0 | 1> {
   const { log, notifier } = deps;
   // A failed notification is systemd's business to notice (it times the unit out); the daemon carries on.
   const notify = (fields: Record<string, string | number>): void => {
@@ -37,6 +43,19 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
       log.warn({ err: (e as Error).message }, 'sd_notify failed');
     }
   };
+
+  // Listen before the first await: a SIGTERM during start-up (gossip, control socket) must still stop the daemon cleanly.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    const onTerm = (): void => finish('SIGTERM');
+    const onInt = (): void => finish('SIGINT');
+    function finish(s: NodeJS.Signals): void {
+      deps.signals.removeListener('SIGTERM', onTerm);
+      deps.signals.removeListener('SIGINT', onInt);
+      resolve(s);
+    }
+    deps.signals.once('SIGTERM', onTerm);
+    deps.signals.once('SIGINT', onInt);
+  });
 
   const now = (): number => performance.now();
   const stageDeadlinesMs = Object.fromEntries(Object.entries(config.watchdog?.stageDeadlinesSec ?? {}).map(([k, v]) => [k, v * 1000]));
@@ -50,29 +69,61 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
     log.info({ channels: report.channels.map((c) => `${c.kind}:${c.verdict}`).join(' '), errors: report.errors.length }, 'probe done');
   }
 
+  // The preboot always hands over: what runs next (the main system) must take the watchdog on.
+  const releaseWatchdog = (): void => {
+    if (!wd) return;
+    if (!deps.boot && config.watchdog?.closeOnShutdown) wd.close();
+    else wd.handOver();
+  };
+
+  let gossip: GossipDriver | null = null;
+  if (config.gossip) {
+    try {
+      gossip = await buildGossip(config, { sys: deps.sys, log });
+      await gossip.start();
+    } catch (e) {
+      if (!(e instanceof GossipSetupError || e instanceof TransportError)) throw e;
+      // A node that cannot prove who it is, or cannot take its address, is no member; exiting lets the unit's restart policy retry.
+      log.error({ code: e.code, err: e.message }, 'gossip cannot start');
+      releaseWatchdog();
+      return 1;
+    }
+    log.info({ node: config.node.name, addr: gossip.addr }, 'gossip started');
+  }
+  const startedAt = Date.now();
+  const socketPath = controlSocketPath(config);
+  let control: { close(): Promise<void> } | null = null;
+  try {
+    control = await startControl(
+      socketPath,
+      {
+        members: () => gossip?.members() ?? [],
+        status: () => {
+          const base = { name: config.node.name, pid: deps.pid, uptimeMs: Date.now() - startedAt, watchdog: wd !== null };
+          if (!gossip) return { ...base, gossip: null };
+          // What a person asks first at the top (`agent status` prints one line per key); counters under gossip.
+          const { name: _name, addr, state, incarnation, members, ...detail } = gossip.status();
+          return { ...base, addr, state, incarnation, members, gossip: detail };
+        },
+      },
+      log,
+    );
+  } catch (e) {
+    // The control socket is for people; the watchdog and the cluster keep working without it.
+    log.error({ path: socketPath, err: (e as Error).message }, 'control socket unavailable');
+  }
+
   const pingMs = watchdogIntervalMs(deps.env, deps.pid);
   const ping = pingMs === null ? null : setInterval(() => notify({ WATCHDOG: 1 }), pingMs);
   notify({ READY: 1, STATUS: `running as ${config.node.name}` });
   log.info({ node: config.node.name, systemd: notifier.enabled, watchdogPingMs: pingMs }, 'agent ready');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onTerm = (): void => finish('SIGTERM');
-    const onInt = (): void => finish('SIGINT');
-    function finish(s: NodeJS.Signals): void {
-      deps.signals.removeListener('SIGTERM', onTerm);
-      deps.signals.removeListener('SIGINT', onInt);
-      resolve(s);
-    }
-    deps.signals.once('SIGTERM', onTerm);
-    deps.signals.once('SIGINT', onInt);
-  });
+  const signal = await stopSignal;
   notify({ STOPPING: 1, STATUS: `stopping on ${signal}` });
   if (ping) clearInterval(ping);
-  // The preboot always hands over: what runs next (the main system) must take the watchdog on.
-  if (wd) {
-    if (!deps.boot && config.watchdog?.closeOnShutdown) wd.close();
-    else wd.handOver();
-  }
+  await gossip?.stop({ leave: true });
+  await control?.close();
+  releaseWatchdog();
   log.info({ signal }, 'agent stopped');
   return 0;
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runDaemon } from '../../agent/daemon/run.ts';
+import { parseConfig, type AgentConfig } from '../../agent/daemon/config.ts';
 import type { Notifier } from '../../agent/daemon/notify.ts';
 import { createLogger } from '../../agent/log.ts';
 import { notifySocket } from '../helpers/notify-socket.ts';
@@ -19,6 +20,12 @@ const NO_HW = {
   },
   sinceMain: () => 0,
 };
+
+/** A config whose control socket lives in a fresh temp dir, so tests never touch /run. */
+function config(name: string): AgentConfig {
+  const socket = join(mkdtempSync(join(tmpdir(), 'run-ctl-')), 'c.sock');
+  return parseConfig(JSON.stringify({ node: { name }, control: { socket } }), 'test');
+}
 
 function recorder(fail = false): Notifier & { sent: string[] } {
   const sent: string[] = [];
@@ -36,7 +43,7 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
   const lines: string[] = [];
   const signals = new EventEmitter() as unknown as NodeJS.Process;
   const n = recorder();
-  const done = runDaemon({ node: { name: 'n1' }, watchdog: null }, 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: n, env: { WATCHDOG_USEC: '100000' }, pid: 1, signals });
+  const done = runDaemon(config('n1'), 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: n, env: { WATCHDOG_USEC: '100000' }, pid: 1, signals });
   await new Promise((r) => setTimeout(r, 300));
   (signals as unknown as EventEmitter).emit('SIGTERM');
   t.is(await done, 0);
@@ -57,7 +64,7 @@ test('lifecycle: READY, WATCHDOG pings at half WATCHDOG_USEC, STOPPING on SIGTER
 test('a notifier that throws is logged, never fatal', async (t) => {
   const lines: string[] = [];
   const signals = new EventEmitter() as unknown as NodeJS.Process;
-  const done = runDaemon({ node: { name: 'n1' }, watchdog: null }, 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: recorder(true), env: {}, pid: 1, signals });
+  const done = runDaemon(config('n1'), 'test', { ...NO_HW, log: createLogger({ format: 'json', write: (s) => lines.push(s) }), notifier: recorder(true), env: {}, pid: 1, signals });
   (signals as unknown as EventEmitter).emit('SIGINT');
   t.is(await done, 0);
   t.true(lines.some((l) => l.includes('sd_notify failed')));
@@ -69,7 +76,7 @@ test('the single binary under a real notify socket: READY, pings, STOPPING, exit
   if (!existsSync(built)) return t.fail('dist/agent missing: run make build');
   const dir = mkdtempSync(join(tmpdir(), 'run-'));
   const cfg = join(dir, 'agent.json');
-  writeFileSync(cfg, '{"node":{"name":"sea-node"}}');
+  writeFileSync(cfg, JSON.stringify({ node: { name: 'sea-node' }, control: { socket: join(dir, 'c.sock') } }));
   const sock = await notifySocket(join(dir, 'notify'));
   const child = spawn(built, ['run', '--config', cfg], { env: { NOTIFY_SOCKET: join(dir, 'notify'), WATCHDOG_USEC: '200000', FORTROS_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
