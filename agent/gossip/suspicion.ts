@@ -14,10 +14,16 @@ export interface SuspicionTimes {
   k: number;
 }
 
-/** memberlist's scaling: the minimum grows with log10 of the cluster size. */
+/**
+ * memberlist scales the minimum with log10 N so that a refutation can cross the
+ * whole cluster before anyone declares a death. Here only a witness declares
+ * (state.ts: a death is signed by one of its accusers) and the suspect answers
+ * its accusers directly (buddy system, reminders), so the refutation has to
+ * reach a handful of members, not all of them: the minimum stays
+ * `mult` probe intervals at any size, and detection does not grow with N.
+ */
 export function suspicionTimes(members: number, probeIntervalMs: number, mult: number, maxMult: number, k: number): SuspicionTimes {
-  const nodeScale = Math.max(1, Math.log10(Math.max(1, members)));
-  const minMs = mult * nodeScale * probeIntervalMs;
+  const minMs = mult * probeIntervalMs;
   return { minMs, maxMs: maxMult * minMs, k: members - 2 < k ? 0 : k };
 }
 

@@ -338,7 +338,9 @@ export class SwimNode {
           this.order.add(o.subject);
         }
         this.digestCache = null;
-        if (rebroadcast) this.queue.push(o.subject, o.key, s, updateSize(s), o.replaces);
+        // A suspicion spreads once, when it starts here; later accusers' confirmations go to the
+        // accusers themselves (accuse()), the only members that can use them to bury.
+        if (rebroadcast && (o.replaces || o.event)) this.queue.push(o.subject, o.key, s, updateSize(s), o.replaces);
         const m = this.table.members.get(o.subject);
         if (m?.att && isLive(m) && !this.hasAtt(m.name, m.att)) this.wantAtt.add(m.name);
         if (o.heardSuspicion && this.random() * Math.max(1, this.table.liveCount - 1) < this.cfg.suspectProbeFanout) this.order.prioritize(o.subject);
@@ -423,8 +425,15 @@ export class SwimNode {
     // Accuse the incarnation the others accuse, so this suspicion counts with theirs.
     const incarnation = Math.max(x.incarnation, sp?.incarnation ?? 0);
     const s = signUpdate({ type: 'suspect', author: this.me.name, subject: name, incarnation, time: now }, this.trust);
-    this.handle(this.table.confirm(x, incarnation, this.me.name, s, now), s, null, now);
-    this.send(x.addr, [], name);
+    const o = this.table.confirm(x, incarnation, this.me.name, s, now);
+    this.handle(o, s, null, now);
+    if (o.kind === 'accepted' && !o.event) {
+      for (const a of sp?.accusers.keys() ?? []) {
+        const m = a === this.me.name ? undefined : this.table.members.get(a);
+        if (m) this.send(m.addr, [{ type: 'update', update: s }], null);
+      }
+    }
+    this.send(x.addr, [{ type: 'update', update: s }], name);
   }
 
   private runSuspicions(now: number): void {

@@ -95,15 +95,18 @@ test('a packet signed by someone other than its sender is refused', (t) => {
   t.deepEqual(node.takeOutbound(), []);
 });
 
-test('suspicion timeouts follow Lifeguard and memberlist figures', (t) => {
-  // memberlist LAN at N=100 (reference/gossip.md 2.3): 48 s with no confirmation, 22.8 s after one, 8 s after two.
+test('suspicion timeouts follow Lifeguard: max with no confirmation, min after K', (t) => {
+  // Lifeguard's curve with memberlist's LAN multipliers (4, 6) and K = 2 at a 1 s probe interval:
+  // 24 s with no confirmation, 24 - 20 * log(2)/log(3) = 11.4 s after one, 4 s after two.
   const lan = suspicionTimes(100, 1000, 4, 6, 2);
-  t.is(lan.minMs, 8000);
-  t.is(lan.maxMs, 48_000);
-  t.is(suspicionTimeout(lan, 0), 48_000);
-  t.is(Math.round(suspicionTimeout(lan, 1) / 100) / 10, 22.8);
-  t.is(suspicionTimeout(lan, 2), 8000);
-  t.is(suspicionTimeout(lan, 5), 8000);
+  t.is(lan.minMs, 4000);
+  t.is(lan.maxMs, 24_000);
+  t.is(suspicionTimeout(lan, 0), 24_000);
+  t.is(Math.round(suspicionTimeout(lan, 1) / 100) / 10, 11.4);
+  t.is(suspicionTimeout(lan, 2), 4000);
+  t.is(suspicionTimeout(lan, 5), 4000);
+  // The minimum does not grow with the cluster: only accusers bury, and the suspect answers them directly.
+  t.is(suspicionTimes(10_000, 1000, 4, 6, 2).minMs, 4000);
   // Too few members to confirm: straight to the minimum.
   t.is(suspicionTimes(3, 1000, 4, 6, 2).k, 0);
 });
