@@ -3,11 +3,12 @@ import type { Command } from './command.ts';
 import type { Parsed } from './args.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import type { Io } from './io.ts';
-import { buildReport, type Report } from '../probe/report.ts';
+import { buildReport } from '../probe/report.ts';
 import { SysRoot } from '../probe/sysroot.ts';
 import { readPublicKey, writeFileAtomic } from '../identity/keys.ts';
 import { recordJson } from '../identity/json.ts';
-import { buildRecord, decodeRecord, reportDigest, type WatchdogState } from '../identity/record.ts';
+import { buildRecord, decodeRecord } from '../identity/record.ts';
+import { recordInput } from '../probe/record-input.ts';
 import { createSession, type Quoter } from '../identity/session.ts';
 import { incarnationFor, loadIdentity } from '../identity/store.ts';
 import { tpmQuoteCheck, tpmQuoter } from '../identity/tpm.ts';
@@ -23,11 +24,6 @@ const str = (args: Parsed, k: string): string | undefined => {
   const v = args.flags.get(k);
   return typeof v === 'string' ? v : undefined;
 };
-
-function watchdogState(r: Report): WatchdogState {
-  const resets = r.watchdogs.map((w) => w.lastResetByWatchdog).filter((x): x is boolean => x !== null);
-  return { armed: r.watchdogs.some((w) => w.state === 'active'), lastResetByWatchdog: resets.length ? resets.includes(true) : null };
-}
 
 /** A record file is the raw COSE bytes or their base64 (what `agent attest` prints). */
 function readRecordFile(path: string): Uint8Array {
@@ -77,13 +73,7 @@ async function make(args: Parsed, io: Io): Promise<ExitCode> {
   try {
     const session = await createSession(id.value, bootId, inc.value, quoter);
     const now = Date.now();
-    bytes = buildRecord(id.value, session, {
-      time: now,
-      ttlMs: ttlSec * 1000,
-      reportDigest: reportDigest(JSON.stringify(report)),
-      channels: report.channels.map((c) => ({ kind: c.kind, verdict: c.verdict })),
-      watchdog: watchdogState(report),
-    });
+    bytes = buildRecord(id.value, session, recordInput(report, now, ttlSec * 1000));
   } catch (e) {
     // Only the quote can fail here (a TPM that stops answering or refuses); say so rather than crash.
     if (!tpm) throw e;

@@ -11,6 +11,7 @@ import { SwimNode } from '../gossip/swim.ts';
 import { identityTrust, INCARNATION_SPAN } from '../gossip/trust.ts';
 import { DEFAULT_CONFIG, type GossipConfig } from '../gossip/types.ts';
 import { readPublicKey } from '../identity/keys.ts';
+import { buildRecord, type RecordInput } from '../identity/record.ts';
 import { createSession } from '../identity/session.ts';
 import { incarnationFor, loadIdentity } from '../identity/store.ts';
 import type { SysRoot } from '../probe/sysroot.ts';
@@ -38,8 +39,15 @@ export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
  */
 export const cryptoRandom = (): number => randomInt(2 ** 48 - 1) / 2 ** 48;
 
-/** Builds the core and its driver; `start()` on the result opens the sockets and joins. */
-export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log: Logger }): Promise<GossipDriver> {
+export interface GossipMember {
+  /** `start()` opens the sockets and joins. */
+  driver: GossipDriver;
+  /** This run's attestation record, signed by the session key the node gossips with. */
+  makeRecord(input: RecordInput): Uint8Array;
+}
+
+/** Builds the core, its driver and the record maker of this run's session. */
+export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log: Logger }): Promise<GossipMember> {
   const g = config.gossip;
   if (g === null) throw new Error('buildGossip called without a gossip section');
   const dir = config.node.identityDir;
@@ -81,5 +89,9 @@ export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log
   const now = Date.now();
   const core = new SwimNode(cfg, trust, cryptoRandom, now);
   deps.log.info({ node: cfg.name, addr: cfg.addr, bind: g.bind, seeds: cfg.seeds.length, incarnation: cfg.incarnation }, 'gossip configured');
-  return new GossipDriver({ core, bind: g.bind, maxPacketBytes: cfg.maxPacketBytes, log: deps.log });
+  const id = identity.value;
+  return {
+    driver: new GossipDriver({ core, bind: g.bind, maxPacketBytes: cfg.maxPacketBytes, log: deps.log }),
+    makeRecord: (input) => buildRecord(id, session, input),
+  };
 }

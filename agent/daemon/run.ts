@@ -15,6 +15,7 @@ import { controlSocketPath, type AgentConfig } from './config.ts';
 import { watchdogIntervalMs, type Notifier } from './notify.ts';
 import { armWatchdog } from './watchdog.ts';
 import { startControl } from './control.ts';
+import { startAttesting } from './attesting.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
 import { TransportError } from '../gossip/udp.ts';
@@ -77,10 +78,13 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
   };
 
   let gossip: GossipDriver | null = null;
+  let attesting: { stop(): void } | null = null;
   if (config.gossip) {
     try {
-      gossip = await buildGossip(config, { sys: deps.sys, log });
+      const member = await buildGossip(config, { sys: deps.sys, log });
+      gossip = member.driver;
       await gossip.start();
+      attesting = startAttesting({ driver: gossip, makeRecord: member.makeRecord, sys: deps.sys, log, watchdogArmed: wd !== null });
     } catch (e) {
       if (!(e instanceof GossipSetupError || e instanceof TransportError)) throw e;
       // A node that cannot prove who it is, or cannot take its address, is no member; exiting lets the unit's restart policy retry.
@@ -121,6 +125,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
   const signal = await stopSignal;
   notify({ STOPPING: 1, STATUS: `stopping on ${signal}` });
   if (ping) clearInterval(ping);
+  attesting?.stop();
   await gossip?.stop({ leave: true });
   await control?.close();
   releaseWatchdog();

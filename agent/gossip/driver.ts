@@ -25,6 +25,7 @@ export interface GossipCore {
   members(): MemberView[];
   self(): MemberView;
   stats(): SwimStats;
+  setAttestation(record: Uint8Array, now: number): void;
 }
 
 export interface DriverOptions {
@@ -205,6 +206,11 @@ export class GossipDriver {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await Promise.all([this.udp?.close(), this.tcp?.close()]);
+  }
+
+  /** Announces a new attestation record of this node; peers fetch it by push-pull. */
+  attest(record: Uint8Array): void {
+    if (this.running) this.call('attest', null, (now) => this.core.setAttestation(record, now));
   }
 
   members(): MemberView[] {

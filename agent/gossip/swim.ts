@@ -613,6 +613,8 @@ export class SwimNode {
     if (!m?.att || !sameBytes(m.att, digest) || this.hasAtt(d, digest)) return;
     const checked = this.trust.checkAttestation ? this.trust.checkAttestation(d, r.attestation, now) : null;
     if (checked && !checked.ok) return this.reject(from, checked.error, now);
+    // A record from an earlier session of the member says nothing about the one gossiping now.
+    if (checked && m.key && checked.value.keyId !== m.key.id) return this.reject(from, { code: 'UNTRUSTED', message: `attestation of ${d} was signed by another session than the one it gossips with` }, now);
     this.atts.set(d, { digest, record: r.attestation, expires: checked ? checked.value.expires : Number.POSITIVE_INFINITY });
     this.wantAtt.delete(d);
   }

@@ -166,7 +166,7 @@ export function identityTrust(opts: IdentityTrustOptions): Trust {
       const r = verifyRecord(record, { org, now, maxSkewMs: skewMs, ...(checkQuote ? { checkQuote } : {}) });
       if (!r.ok) return gerr(RECORD_CODES[r.error.code], `attestation of '${name}': ${r.error.message}`);
       if (r.value.payload.name !== name) return gerr('NOT_AUTHOR', `attestation record of '${r.value.payload.name}' announced by '${name}'`);
-      return gok({ expires: r.value.payload.expires });
+      return gok({ expires: r.value.payload.expires, keyId: hex(keyId(r.value.payload.sessionKey)) });
     },
   };
 }

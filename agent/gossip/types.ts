@@ -49,8 +49,8 @@ export interface Trust {
   sign(bytes: Uint8Array): Uint8Array;
   /** Checks `creds` for member `name` at `incarnation` and returns its session key. */
   admit(name: string, creds: Uint8Array, incarnation: number, now: number): GossipResult<PeerKey>;
-  /** Checks a member's attestation record; null when attestations are not checked. */
-  checkAttestation?(name: string, record: Uint8Array, now: number): GossipResult<{ expires: number }>;
+  /** Checks a member's attestation record: when it expires, and the id of the session key that signed it. */
+  checkAttestation?(name: string, record: Uint8Array, now: number): GossipResult<{ expires: number; keyId: string }>;
 }
 
 export interface GossipConfig {

@@ -59,6 +59,9 @@ class FakeCore implements GossipCore {
   leave(): void {
     this.calls.push('leave');
   }
+  setAttestation(record: Uint8Array): void {
+    this.calls.push(`attest ${record.length}`);
+  }
   takeOutbound(): Outbound[] {
     return this.out.splice(0);
   }

@@ -19,10 +19,12 @@ test('four agent processes: all alive, a SIGKILLed one dead within 15 s, a SIGTE
   const [n0, n1, n2, n3] = agents;
   if (!n0 || !n1 || !n2 || !n3) return t.fail('four agents');
   t.true(await eventually(() => allSee(agents, NAMES, 'alive'), 20_000), 'every agent sees all four alive');
+  // Each agent announces a signed attestation record; the others pull it by push-pull and verify it against the org.
+  t.true(await eventually(async () => (await Promise.all(agents.map((a) => a.members()))).every((ms) => ms.every((m) => m.attested)), 20_000), 'every record verified everywhere');
   const seen = await n1.members();
   t.deepEqual(
     seen.map((m) => [m.name, m.addr, m.attested, m.self]).sort(),
-    agents.map((a) => [a.name, a.addr, false, a === n1]),
+    agents.map((a) => [a.name, a.addr, true, a === n1]),
   );
   // A fresh identity directory is boot 1 of its node: the gossip incarnation starts at 1 * INCARNATION_SPAN.
   t.true(seen.every((m) => m.incarnation >= INCARNATION_SPAN && m.incarnation < 2 * INCARNATION_SPAN), JSON.stringify(seen.map((m) => m.incarnation)));
