@@ -1,0 +1,66 @@
+import test from 'ava';
+import { Awareness } from '../../agent/gossip/awareness.ts';
+import { ProbeOrder } from '../../agent/gossip/probe-order.ts';
+import { BroadcastQueue, MIN_TRANSMITS, retransmitLimit } from '../../agent/gossip/queue.ts';
+import type { Signed } from '../../agent/gossip/wire.ts';
+import { Rng } from '../../tools/sim/prng.ts';
+
+test('local health multiplier saturates at S and stretches the probe interval', (t) => {
+  const a = new Awareness(8);
+  t.is(a.scale(500), 500);
+  a.apply(3);
+  t.is(a.scale(500), 2000);
+  a.apply(100);
+  t.is(a.health, 7);
+  t.is(a.scale(500), 4000);
+  a.apply(-100);
+  t.is(a.health, 0);
+});
+
+test('round-robin probing visits every member once per pass, and urgent ones first', (t) => {
+  const rng = new Rng(5);
+  const order = new ProbeOrder(() => rng.next());
+  const names = Array.from({ length: 20 }, (_, i) => `m${i}`);
+  for (const n of names) order.add(n);
+  for (let pass = 0; pass < 3; pass++) {
+    const seen = Array.from({ length: 20 }, () => order.next(() => true));
+    t.deepEqual([...seen].sort(), [...names].sort(), `pass ${pass}`);
+  }
+  order.prioritize('m7');
+  t.is(order.next(() => true), 'm7');
+  // Ineligible members are skipped, and with none eligible the answer is null rather than a loop.
+  t.is(order.next(() => false), null);
+  const only = order.next((n) => n === 'm3');
+  t.is(only, 'm3');
+});
+
+const upd = (n: number, size = 100): Signed => ({ body: new Uint8Array(size - 64).fill(n), sig: new Uint8Array(64) });
+
+test('dissemination: least-sent first, the suspect first, retired after the limit', (t) => {
+  const q = new BroadcastQueue();
+  q.push('x', 'x', upd(1), 100, true);
+  q.push('y', 'y', upd(2), 100, true);
+  q.push('z', 's:z:a', upd(3), 100, false);
+  // Budget for two: the buddy system puts the update about the probed member first.
+  const first = q.take(250, 3, 'z');
+  t.is(first.length, 2);
+  t.is(first[0]?.body[0], 3);
+  // Among equals the newest goes first.
+  t.is(first[1]?.body[0], 2);
+  // Next time the one not yet sent leads.
+  t.is(q.take(150, 3, null)[0]?.body[0], 1);
+  for (let i = 0; i < 5; i++) q.take(1000, 3, null);
+  t.is(q.length, 0);
+  // A newer update about a member retires the queued ones about it.
+  q.push('x', 's:x:a', upd(4), 100, false);
+  q.push('x', 's:x:b', upd(5), 100, false);
+  q.push('x', 'x', upd(6), 100, true);
+  t.is(q.length, 1);
+  t.is(q.take(1000, 3, null)[0]?.body[0], 6);
+});
+
+test('retransmit limit: SWIM scaling with a floor for small clusters', (t) => {
+  t.is(retransmitLimit(3, 8), MIN_TRANSMITS);
+  t.is(retransmitLimit(3, 1000), 12);
+  t.is(retransmitLimit(3, 10_000), 15);
+});
