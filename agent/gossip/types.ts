@@ -91,7 +91,7 @@ export const DEFAULT_CONFIG: Omit<GossipConfig, 'name' | 'addr' | 'seeds' | 'inc
   indirectChecks: 3,
   suspicionMult: 3,
   suspicionMaxTimeoutMult: 6,
-  suspicionConfirmations: 2,
+  suspicionConfirmations: 1,
   deathQuorum: 2,
   retransmitMult: 3,
   gossipIntervalMs: 200,
