@@ -50,6 +50,7 @@ export interface SwimStats {
 
 const attDigest = (record: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(record).digest().subarray(0, 16));
 const updateSize = (s: Signed): number => s.body.length + s.sig.length + 8;
+const CREDS_ANNOUNCE_MS = 60_000;
 const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
 
 export class SwimNode {
@@ -65,10 +66,12 @@ export class SwimNode {
   private readonly wantAtt = new Set<string>();
   private myAtt: Attestation | null = null;
   private readonly asked = new Map<Addr, number>();
+  private lastAsked = Number.NEGATIVE_INFINITY;
   private readonly reminded = new Map<string, number>();
   private probe: ProbeRun | null = null;
   private seq = 0;
   private started = false;
+  private startedAt = 0;
   private left = false;
   private now: number;
   private nextProbeAt: number;
@@ -104,7 +107,8 @@ export class SwimNode {
     this.now = now;
     if (this.started) return;
     this.started = true;
-    this.announce(true, now);
+    this.startedAt = now;
+    this.announce(now);
     for (const seed of this.cfg.seeds) if (seed !== this.cfg.addr) this.hello(seed, now, []);
   }
 
@@ -250,7 +254,7 @@ export class SwimNode {
     this.now = now;
     this.myAtt = { digest: attDigest(record), record, expires: Number.POSITIVE_INFINITY };
     this.me.incarnation++;
-    if (this.started) this.announce(false, now);
+    if (this.started) this.announce(now);
   }
 
   stats(): SwimStats {
@@ -281,6 +285,9 @@ export class SwimNode {
     }
     if (fresh !== key && fresh.verify(signed, sig)) return true;
     this.reject(from, { code: 'BAD_SIGNATURE', message: `packet from ${sender} does not verify` }, now);
+    // Possibly a restarted member whose new credentials have not reached this node: ask it, at the
+    // address this node has for it, so a forged packet cannot point the request elsewhere.
+    this.learnFrom(this.table.members.get(sender)?.addr ?? from, now);
     return false;
   }
 
@@ -460,7 +467,7 @@ export class SwimNode {
   private refute(incarnation: number, accusers: string[], now: number): void {
     this.me.incarnation = Math.max(this.me.incarnation, incarnation) + 1;
     this.awareness.apply(1);
-    this.announce(false, now);
+    this.announce(now);
     for (const a of accusers) {
       const m = this.table.members.get(a);
       if (m) this.send(m.addr, [], this.me.name);
@@ -476,7 +483,15 @@ export class SwimNode {
     this.send(m.addr, [{ type: 'update', update: this.me.alive }], null);
   }
 
-  private announce(withCreds: boolean, now: number): void {
+  /**
+   * Signs and queues this node's alive. For its first minute a session puts its
+   * credentials in every announcement: peers that knew an earlier session of
+   * this node (before a restart) can check nothing else it sends until they
+   * have them. Later announcements stay small; a peer that still lacks them
+   * asks by push-pull (learnFrom).
+   */
+  private announce(now: number): void {
+    const withCreds = now - this.startedAt < CREDS_ANNOUNCE_MS;
     const s = signUpdate(
       { type: 'alive', name: this.me.name, incarnation: this.me.incarnation, time: now, addr: this.me.addr, creds: withCreds ? this.trust.creds : null, att: this.myAtt?.digest ?? null },
       this.trust,
@@ -543,6 +558,9 @@ export class SwimNode {
   private learnFrom(addr: Addr, now: number): void {
     const last = this.asked.get(addr);
     if (last !== undefined && now - last < this.rejoinMs()) return;
+    // And at most ten a second overall: spoofed source addresses must not turn into a stream flood.
+    if (now - this.lastAsked < 100) return;
+    this.lastAsked = now;
     if (this.asked.size >= 1024) this.asked.clear();
     this.asked.set(addr, now);
     this.hello(addr, now, []);

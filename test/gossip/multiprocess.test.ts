@@ -62,7 +62,9 @@ test('an agent killed and restarted on the same boot rejoins with a new session 
   r1.kill('SIGKILL');
   t.true(await eventually(async () => (await r0.stateOf('r1')) === 'dead' && (await r2.stateOf('r1')) === 'dead', 15_000), 'r1 buried');
   const again = spawnAgent(t, 'r1', r1.addr, r1.configFile, r1.socket);
-  t.true(await eventually(() => allSee([r0, again, r2], ['r0', 'r1', 'r2'], 'alive'), 20_000), 'r1 alive again everywhere');
+  const back = await eventually(() => allSee([r0, again, r2], ['r0', 'r1', 'r2'], 'alive'), 20_000);
+  if (!back) for (const a of [r0, again, r2]) t.log(a.name, JSON.stringify((await a.members()).map((m) => [m.name, m.state, m.incarnation])), a.lines.filter((l) => l.msg === 'member state' || l.msg === 'gossip rejected').map((l) => JSON.stringify(l)).slice(-12).join('\n'));
+  t.true(back, 'r1 alive again everywhere');
   const after = (await r2.members()).find((m) => m.name === 'r1')?.incarnation ?? 0;
   // The second run took the next incarnation block, so nothing the first run said can outrank it.
   t.true(after >= before - (before % INCARNATION_SPAN) + INCARNATION_SPAN, `${before} -> ${after}`);

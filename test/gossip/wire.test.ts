@@ -92,7 +92,11 @@ test('a packet signed by someone other than its sender is refused', (t) => {
   const rej = node.takeRejections();
   t.is(rej.length, 1);
   t.is(rej[0]?.error.code, 'BAD_SIGNATURE');
-  t.deepEqual(node.takeOutbound(), []);
+  // No answer to the packet; at most one push-pull, to the address a holds for b (b may have restarted).
+  const out = node.takeOutbound();
+  t.deepEqual(out.map((o) => [o.kind, o.to]), [['stream', 'b:1']]);
+  node.receivePacket('elsewhere:9', encodePacket({ sender: 'b', sentAt: T0, msgs: [{ type: 'ping', seq: 2, target: 'a' }] }, ta), T0 + 6);
+  t.deepEqual(node.takeOutbound(), [], 'rate-limited, and never to the forged source');
 });
 
 test('suspicion timeouts follow Lifeguard: max with no confirmation, min after K', (t) => {
