@@ -139,7 +139,7 @@ export function decodeFrame(raw: Uint8Array): GossipResult<DecodedFrame> {
   try {
     const a = arr(outer.value, 'frame', 3, 3);
     if (a[0] !== WIRE_VERSION) return gerr('UNSUPPORTED', `wire version ${String(a[0])}`);
-    const s = readSigned([a[1], a[2]], 'frame');
+    const s = readSigned([a[1], a[2]], 'frame', MAX_FRAME);
     const inner = cborDecode(s.body);
     if (!inner.ok) return inner;
     const b = arr(inner.value, 'frame body', 5, 5);

@@ -20,7 +20,6 @@ export interface Member {
   incarnation: number;
   state: MemberState;
   key: PeerKey | null;
-  creds: Uint8Array | null;
   /** The member's latest signed alive: what push-pull hands to others. */
   alive: Signed | null;
   /** The signed dead or leave that ended it. */
@@ -97,8 +96,9 @@ export class MemberTable {
     return t <= now + this.cfg.maxSkewMs && t >= now - this.cfg.maxSkewMs;
   }
 
-  apply(s: Signed, now: number, creds: Uint8Array | null = null): Outcome {
-    const d = decodeUpdate(s.body);
+  apply(signed: Signed, now: number, creds: Uint8Array | null = null): Outcome {
+    const s = this.trust.intern?.(signed) ?? signed;
+    const d = decodeShared(s.body);
     if (!d.ok) return bad(d);
     const u = d.value;
     switch (u.type) {
@@ -129,7 +129,7 @@ export class MemberTable {
     if (!key.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `alive of ${u.name} does not verify with its session key`);
     if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `alive of ${u.name} is dated ${u.time - now} ms ahead`);
     const joined = !m;
-    const member: Member = m ?? { name: u.name, addr: u.addr, incarnation: u.incarnation, state: 'alive', key, creds, alive: s, final: null, att: u.att, updatedAt: now };
+    const member: Member = m ?? { name: u.name, addr: u.addr, incarnation: u.incarnation, state: 'alive', key, alive: s, final: null, att: u.att, updatedAt: now };
     if (joined) {
       this.members.set(u.name, member);
       this.live++;
@@ -137,7 +137,6 @@ export class MemberTable {
     member.addr = u.addr;
     member.incarnation = u.incarnation;
     member.key = key;
-    if (creds) member.creds = creds;
     member.alive = s;
     member.final = null;
     member.att = u.att;
@@ -252,6 +251,21 @@ export class MemberTable {
   retire(now: number): MemberEvent | null {
     return this.setState(this.self, 'left', now);
   }
+}
+
+/**
+ * Decoded updates by body. With an interning trust (the simulator) every core
+ * holding an update holds the same body, so they share one decoded copy and
+ * its strings; without one (the daemon) entries die with their bodies.
+ */
+const decodedBodies = new WeakMap<Uint8Array, Update>();
+
+function decodeShared(body: Uint8Array): ReturnType<typeof decodeUpdate> {
+  const hit = decodedBodies.get(body);
+  if (hit) return { ok: true, value: hit };
+  const d = decodeUpdate(body);
+  if (d.ok) decodedBodies.set(body, d.value);
+  return d;
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -81,7 +81,7 @@ export class SwimNode {
   private out: Outbound[] = [];
   private events: MemberEvent[] = [];
   private rejections: Rejection[] = [];
-  private digestCache: { entries: DigestEntry[]; hash: Uint8Array } | null = null;
+  private digestHash: Uint8Array | null = null;
   private readonly counters: SwimStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, streamBytesIn: 0, streamBytesOut: 0 };
 
   constructor(
@@ -91,7 +91,7 @@ export class SwimNode {
     now: number,
   ) {
     this.now = now;
-    this.me = { name: cfg.name, addr: cfg.addr, incarnation: cfg.incarnation, state: 'alive', key: null, creds: trust.creds, alive: null, final: null, att: null, updatedAt: now };
+    this.me = { name: cfg.name, addr: cfg.addr, incarnation: cfg.incarnation, state: 'alive', key: null, alive: null, final: null, att: null, updatedAt: now };
     this.table = new MemberTable(cfg, trust, this.me);
     this.awareness = new Awareness(cfg.awarenessMax);
     this.order = new ProbeOrder(random);
@@ -135,8 +135,7 @@ export class SwimNode {
     const p = f.body;
     let reply: Phase | null = null;
     if (p.phase === 'hello') {
-      const { hash } = this.digest();
-      if (sameBytes(hash, p.hash)) reply = p.wantAtt.length ? { phase: 'records', records: this.records(p.wantAtt) } : { phase: 'in-sync' };
+      if (sameBytes(this.hash(), p.hash)) reply = p.wantAtt.length ? { phase: 'records', records: this.records(p.wantAtt) } : { phase: 'in-sync' };
       else reply = { phase: 'digest', digest: this.digest().entries };
     } else if (p.phase === 'push') {
       for (const r of p.records) this.merge(r, f.sender, from, now);
@@ -344,7 +343,7 @@ export class SwimNode {
           this.names.push(o.subject);
           this.order.add(o.subject);
         }
-        this.digestCache = null;
+        this.digestHash = null;
         // A suspicion spreads once, when it starts here; later accusers' confirmations go to the
         // accusers themselves (accuse()), the only members that can use them to bury.
         if (rebroadcast && (o.replaces || o.event)) this.queue.push(o.subject, o.key, s, updateSize(s), o.replaces);
@@ -457,7 +456,7 @@ export class SwimNode {
       const evidence = [own, ...[...sp.accusers].filter(([a]) => a !== this.me.name).map(([, s]) => s)].slice(0, k);
       const s = signUpdate({ type: 'dead', author: this.me.name, subject: name, incarnation: sp.incarnation, time: now, evidence }, this.trust);
       this.pushEvent(this.table.bury(x, sp.incarnation, s, now));
-      this.digestCache = null;
+      this.digestHash = null;
       this.queue.push(name, name, s, updateSize(s), true);
       // Straight to the buried: if it is in fact alive, it refutes at once.
       this.send(x.addr, [], name);
@@ -498,7 +497,7 @@ export class SwimNode {
     );
     this.me.alive = s;
     this.me.att = this.myAtt?.digest ?? null;
-    this.digestCache = null;
+    this.digestHash = null;
     this.queue.push(this.me.name, this.me.name, s, updateSize(s), true);
   }
 
@@ -567,7 +566,7 @@ export class SwimNode {
   }
 
   private hello(to: Addr, now: number, wantAtt: string[]): void {
-    const bytes = this.frame({ phase: 'hello', hash: this.digest().hash, wantAtt }, now);
+    const bytes = this.frame({ phase: 'hello', hash: this.hash(), wantAtt }, now);
     this.out.push({ kind: 'stream', to, bytes });
   }
 
@@ -590,16 +589,19 @@ export class SwimNode {
     return frame;
   }
 
+  /** Only the hash is kept between calls: the entries are rebuilt when a peer differs, which is rare and cheap next to holding them. */
   private digest(): { entries: DigestEntry[]; hash: Uint8Array } {
-    if (this.digestCache) return this.digestCache;
     const entries: DigestEntry[] = [];
     for (const m of this.table.members.values()) {
       if (!m.alive) continue;
       const code = m.state === 'dead' ? STATE_CODE.dead : m.state === 'left' ? STATE_CODE.left : STATE_CODE.live;
       entries.push({ name: m.name, incarnation: m.incarnation, code, att: m.att });
     }
-    this.digestCache = { entries, hash: digestHash(entries) };
-    return this.digestCache;
+    return { entries, hash: this.digestHash ?? (this.digestHash = digestHash(entries)) };
+  }
+
+  private hash(): Uint8Array {
+    return this.digestHash ?? this.digest().hash;
   }
 
   private records(names: string[]): MemberRecord[] {
@@ -608,7 +610,7 @@ export class SwimNode {
       const m = this.table.members.get(n);
       if (!m?.alive) continue;
       const attestation = m === this.me ? (this.myAtt?.record ?? null) : (this.atts.get(n)?.record ?? null);
-      out.push({ creds: m.creds, alive: m.alive, final: m.final, attestation });
+      out.push({ creds: m === this.me ? this.trust.creds : (m.key?.creds ?? null), alive: m.alive, final: m.final, attestation });
     }
     return out;
   }

@@ -92,7 +92,7 @@ function verifyCreds(creds: Uint8Array, org: KeyObject, orgKid: Uint8Array): Gos
     issued: cert.issued,
     expires: cert.expires,
     bootIncarnation: bind.incarnation,
-    key: { id: hex(keyId(bind.sessionKey)), verify: (bytes, sig) => ed25519Verify(sessionKey, bytes, sig) },
+    key: { id: hex(keyId(bind.sessionKey)), creds, verify: (bytes, sig) => ed25519Verify(sessionKey, bytes, sig) },
   });
 }
 

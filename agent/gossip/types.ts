@@ -1,3 +1,5 @@
+import type { Signed } from './wire.ts';
+
 // The gossip core's contract with its drivers (UDP/TCP in the daemon, the
 // simulator in tools/sim): the core is fed packets, stream messages and the
 // time, and hands back what to send and when to wake it. It never reads a
@@ -34,6 +36,8 @@ export const gerr = (code: GossipErrorCode, message: string): GossipResult<never
 export interface PeerKey {
   /** Distinguishes sessions (boots) of one member. */
   id: string;
+  /** The credentials it was admitted with (what push-pull hands on). */
+  creds: Uint8Array;
   verify(bytes: Uint8Array, sig: Uint8Array): boolean;
 }
 
@@ -49,6 +53,13 @@ export interface Trust {
   sign(bytes: Uint8Array): Uint8Array;
   /** Checks `creds` for member `name` at `incarnation` and returns its session key. */
   admit(name: string, creds: Uint8Array, incarnation: number, now: number): GossipResult<PeerKey>;
+  /**
+   * Optional: returns one shared copy of a signed update. The simulator runs
+   * thousands of cores in one process, each holding the same updates of every
+   * member; sharing them (and the PeerKeys admit returns) is what lets N=10,000
+   * fit in memory. The daemon runs one core and leaves this out.
+   */
+  intern?(s: Signed): Signed;
   /** Checks a member's attestation record: when it expires, and the id of the session key that signed it. */
   checkAttestation?(name: string, record: Uint8Array, now: number): GossipResult<{ expires: number; keyId: string }>;
 }

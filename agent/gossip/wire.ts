@@ -53,7 +53,12 @@ const MSG_TAG = { ping: 0, ack: 1, 'ping-req': 2, nack: 3, update: 4 } as const;
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, structuredClone: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, structuredClone: false });
 
-export const cborEncode = (v: unknown): Uint8Array => encoder.encode(v);
+/**
+ * A right-sized copy: cbor-x returns a view into its shared output buffer, and a
+ * stored view of a few bytes would pin a buffer grown to the largest frame ever
+ * encoded (a push-pull reply of the whole cluster), once per stored update.
+ */
+export const cborEncode = (v: unknown): Uint8Array => new Uint8Array(encoder.encode(v));
 
 export function cborDecode(bytes: Uint8Array): GossipResult<unknown> {
   try {
@@ -98,11 +103,12 @@ export function signUpdate(u: Update, trust: Trust): Signed {
   return { body, sig: trust.sign(body) };
 }
 
-function readSigned(v: unknown, what: string): Signed {
+/** `max`: a datagram's worth for updates and packets; a stream frame passes its own limit. */
+function readSigned(v: unknown, what: string, max = MAX_DATAGRAM): Signed {
   const a = arr(v, what, 2, 2);
   const sig = need(bytes(a[1], SIG_BYTES), `${what} signature`);
   if (sig.length !== SIG_BYTES) throw new Shape(`${what} signature`);
-  return { body: need(bytes(a[0], MAX_DATAGRAM), `${what} body`), sig };
+  return { body: need(bytes(a[0], max), `${what} body`), sig };
 }
 
 function readUpdate(v: unknown): Update {

@@ -13,7 +13,7 @@ const NAMES = ['a', 'b', 'c', 'd', 'liar'] as const;
 function world() {
   const reg = new SimRegistry(new Rng(7));
   const trust = Object.fromEntries(NAMES.map((n) => [n, reg.issue(n)])) as unknown as Record<(typeof NAMES)[number], Trust>;
-  const self: Member = { name: 'a', addr: 'a:1', incarnation: 10, state: 'alive', key: null, creds: trust.a.creds, alive: null, final: null, att: null, updatedAt: T0 };
+  const self: Member = { name: 'a', addr: 'a:1', incarnation: 10, state: 'alive', key: null, alive: null, final: null, att: null, updatedAt: T0 };
   const table = new MemberTable({ ...DEFAULT_CONFIG, name: 'a' }, trust.a, self);
   const sign = (who: keyof typeof trust, u: Update): Signed => signUpdate(u, trust[who]);
   for (const n of ['b', 'c', 'd', 'liar'] as const) {

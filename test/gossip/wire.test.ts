@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { SwimNode } from '../../agent/gossip/swim.ts';
 import { suspicionTimeout, suspicionTimes } from '../../agent/gossip/suspicion.ts';
-import { decodeFrame } from '../../agent/gossip/pushpull.ts';
+import { decodeFrame, encodeFrame } from '../../agent/gossip/pushpull.ts';
 import { DEFAULT_CONFIG } from '../../agent/gossip/types.ts';
 import { decodePacket, decodeUpdate, encodePacket, signUpdate, type Msg } from '../../agent/gossip/wire.ts';
 import { Rng } from '../../tools/sim/prng.ts';
@@ -113,4 +113,20 @@ test('suspicion timeouts follow Lifeguard: max with no confirmation, min after K
   t.is(suspicionTimes(10_000, 1000, 4, 6, 2).minMs, 4000);
   // Too few members to confirm: straight to the minimum.
   t.is(suspicionTimes(3, 1000, 4, 6, 2).k, 0);
+});
+
+test('a push-pull frame larger than a datagram round-trips (a whole cluster of records)', (t) => {
+  const { tb } = pair();
+  const records = Array.from({ length: 300 }, (_, i) => ({
+    creds: tb.creds,
+    alive: signUpdate({ type: 'alive', name: `n${i}`, incarnation: 1, time: T0, addr: `10.0.${i >> 8}.${i & 255}:7946`, creds: null, att: null }, tb),
+    final: null,
+    attestation: null,
+  }));
+  const f = encodeFrame({ sender: 'b', incarnation: 1, sentAt: T0, body: { phase: 'records', records } }, tb);
+  t.true(f.length > 65_507, `${f.length} bytes`);
+  const d = decodeFrame(f);
+  if (!d.ok) return t.fail(d.error.message);
+  t.is(d.value.frame.body.phase, 'records');
+  t.is(d.value.frame.body.phase === 'records' ? d.value.frame.body.records.length : 0, 300);
 });

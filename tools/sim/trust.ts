@@ -12,6 +12,7 @@
 // on the credentials.
 import { hash, timingSafeEqual } from 'node:crypto';
 import { gerr, gok, type GossipResult, type PeerKey, type Trust } from '../../agent/gossip/types.ts';
+import type { Signed } from '../../agent/gossip/wire.ts';
 import type { Rng } from './prng.ts';
 
 export const CREDS_BYTES = 330;
@@ -22,10 +23,12 @@ const MAGIC = [0x53, 0x49, 0x4d, 0x43]; // "SIMC"
 interface Session {
   name: string;
   secret: Buffer;
+  key: PeerKey;
 }
 
 export class SimRegistry {
   private readonly sessions = new Map<string, Session>();
+  private readonly updates = new Map<string, Signed>();
   private readonly rng: Rng;
 
   constructor(rng: Rng) {
@@ -45,7 +48,9 @@ export class SimRegistry {
     creds.set(id, 5 + nameBytes.length);
     // The rest stands for the certificate's key, validity and org signature: filler of the right length.
     const idHex = Buffer.from(id).toString('hex');
-    this.sessions.set(idHex, { name, secret });
+    // One PeerKey per session, handed to every core that admits it: thousands of cores share it.
+    const key: PeerKey = { id: idHex, creds, verify: (bytes, sig) => sig.length === SIG_BYTES && timingSafeEqual(mac(secret, bytes), sig) };
+    this.sessions.set(idHex, { name, secret, key });
     return new SimTrust(creds, secret, this);
   }
 
@@ -56,8 +61,17 @@ export class SimRegistry {
     if (parsed.name !== name) return gerr('NOT_AUTHOR', `credentials name ${parsed.name}, not ${name}`);
     const session = this.sessions.get(parsed.id);
     if (session === undefined || session.name !== name) return gerr('UNTRUSTED', `no session ${parsed.id} for ${name}`);
-    const secret = session.secret;
-    return gok({ id: parsed.id, verify: (bytes, sig) => sig.length === SIG_BYTES && timingSafeEqual(mac(secret, bytes), sig) });
+    if (Buffer.compare(Buffer.from(creds), Buffer.from(session.key.creds)) !== 0) return gerr('UNTRUSTED', `credentials of ${name} were altered`);
+    return gok(session.key);
+  }
+
+  /** One copy of each signed update for the whole simulated cluster (a signature identifies its update). */
+  intern(s: Signed): Signed {
+    const k = Buffer.from(s.sig.buffer, s.sig.byteOffset, s.sig.byteLength).toString('latin1');
+    const have = this.updates.get(k);
+    if (have && Buffer.compare(Buffer.from(have.body), Buffer.from(s.body)) === 0) return have;
+    this.updates.set(k, s);
+    return s;
   }
 }
 
@@ -78,6 +92,10 @@ export class SimTrust implements Trust {
 
   admit(name: string, creds: Uint8Array, incarnation: number, now: number): GossipResult<PeerKey> {
     return this.registry.admit(name, creds, incarnation, now);
+  }
+
+  intern(s: Signed): Signed {
+    return this.registry.intern(s);
   }
 }
 
