@@ -198,7 +198,7 @@ export class MemberTable {
     if (!a.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `death by ${u.author} does not verify`);
     if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `death of ${u.subject} by ${u.author} is dated ahead`);
     const accusers = this.evidence(u, now);
-    if (typeof accusers === 'string') return rejected('NO_QUORUM', `death of ${u.subject} by ${u.author}: ${accusers}`);
+    if (!Array.isArray(accusers)) return rejected(accusers.code, `death of ${u.subject} by ${u.author}: ${accusers.reason}`);
     // Only a witness signs a death: its own failed probe is part of the evidence.
     if (!accusers.includes(u.author)) return rejected('NO_QUORUM', `death of ${u.subject} by ${u.author}, who is not among its accusers`);
     if (x === this.self) return { kind: 'refute', incarnation: u.incarnation, accusers: [...new Set([u.author, ...accusers])] };
@@ -206,24 +206,38 @@ export class MemberTable {
     return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
   }
 
-  /** The distinct verified accusers in a death's evidence, or why they are not enough. */
-  private evidence(u: Extract<Update, { type: 'dead' }>, now: number): string[] | string {
+  /**
+   * The distinct verified accusers in a death's evidence, or why they are not
+   * enough: NO_QUORUM for evidence that fails, UNKNOWN_AUTHOR when an accuser is
+   * a member this node has not learned yet (a joiner; it asks the relayer).
+   */
+  private evidence(u: Extract<Update, { type: 'dead' }>, now: number): string[] | { code: 'NO_QUORUM' | 'UNKNOWN_AUTHOR'; reason: string } {
     const seen = new Set<string>();
+    let unknown = 0;
+    const fail = (reason: string) => ({ code: 'NO_QUORUM' as const, reason });
     for (const e of u.evidence) {
       const d = decodeUpdate(e.body);
-      if (!d.ok || d.value.type !== 'suspect') return 'evidence is not a suspicion';
+      if (!d.ok || d.value.type !== 'suspect') return fail('evidence is not a suspicion');
       const v = d.value;
-      if (v.subject !== u.subject || v.incarnation !== u.incarnation) return `evidence by ${v.author} accuses another member or incarnation`;
+      if (v.subject !== u.subject || v.incarnation !== u.incarnation) return fail(`evidence by ${v.author} accuses another member or incarnation`);
       if (seen.has(v.author)) continue;
       const acc = v.author === this.self.name ? this.self : this.author(v.author);
-      if (!acc) continue; // an accuser we cannot check does not count
-      const ok = acc === this.self ? true : acc.key?.verify(e.body, e.sig) === true;
-      if (!ok) return `evidence by ${v.author} does not verify`;
-      if (v.time > u.time + this.cfg.maxSkewMs || v.time < u.time - this.cfg.maxSkewMs || v.time > now + this.cfg.maxSkewMs) return `evidence by ${v.author} is out of its time window`;
+      if (!acc) {
+        unknown++;
+        continue;
+      }
+      // This node holds no key to check its own signatures with: evidence in its name counts only if
+      // it is the very suspicion it signed (a liar would otherwise forge "this node's" accusation).
+      const mine = acc === this.self ? this.suspicions.get(u.subject)?.accusers.get(this.self.name) : undefined;
+      const ok = acc === this.self ? mine !== undefined && sameBytes(mine.body, e.body) && sameBytes(mine.sig, e.sig) : acc.key?.verify(e.body, e.sig) === true;
+      if (!ok) return fail(`evidence by ${v.author} does not verify`);
+      if (v.time > u.time + this.cfg.maxSkewMs || v.time < u.time - this.cfg.maxSkewMs || v.time > now + this.cfg.maxSkewMs) return fail(`evidence by ${v.author} is out of its time window`);
       seen.add(v.author);
     }
     const k = this.quorum();
-    return seen.size >= k ? [...seen] : `${seen.size} verified accuser(s), ${k} needed`;
+    if (seen.size >= k) return [...seen];
+    const reason = `${seen.size} verified accuser(s), ${k} needed`;
+    return unknown > 0 && seen.size + unknown >= k ? { code: 'UNKNOWN_AUTHOR', reason: `${reason}; ${unknown} not known here yet` } : fail(reason);
   }
 
   private leave(u: Extract<Update, { type: 'leave' }>, s: Signed, now: number): Outcome {

@@ -138,7 +138,7 @@ export class SwimNode {
       if (sameBytes(this.hash(), p.hash)) reply = p.wantAtt.length ? { phase: 'records', records: this.records(p.wantAtt) } : { phase: 'in-sync' };
       else reply = { phase: 'digest', digest: this.digest().entries };
     } else if (p.phase === 'push') {
-      for (const r of p.records) this.merge(r, f.sender, from, now);
+      this.merge(p.records, f.sender, from, now);
       reply = { phase: 'records', records: this.records(p.wants) };
     } else {
       this.reject(from, { code: 'MALFORMED', message: `stream from ${f.sender} opened with a ${p.phase} frame` }, now);
@@ -170,7 +170,7 @@ export class SwimNode {
       if (!push.length && !wants.length) return null;
       return this.frame({ phase: 'push', records: push, wants }, now);
     }
-    if (p.phase === 'records') for (const r of p.records) this.merge(r, f.sender, to, now);
+    if (p.phase === 'records') this.merge(p.records, f.sender, to, now);
     return null;
   }
 
@@ -331,7 +331,10 @@ export class SwimNode {
       case 'ignored':
         return;
       case 'rejected':
-        return this.reject(from ?? '', o.error, now);
+        this.reject(from ?? '', o.error, now);
+        // The relayer holds what this node lacks (a joiner meeting accusers it has not learned yet).
+        if (o.error.code === 'UNKNOWN_AUTHOR' && from) this.learnFrom(from, now);
+        return;
       case 'refute':
         return this.refute(o.incarnation, o.accusers, now);
       case 'remind':
@@ -615,27 +618,32 @@ export class SwimNode {
     return out;
   }
 
-  /** Takes a record from push-pull; only the peer's own news is passed on (a joiner announcing itself). */
-  private merge(r: MemberRecord, peer: string, from: Addr, now: number): void {
-    const a = this.table.apply(r.alive, now, r.creds);
-    const subject = a.kind === 'accepted' ? a.subject : null;
-    this.handle(a, r.alive, from, now, subject === peer);
-    if (r.final) {
-      const f = this.table.apply(r.final, now);
-      this.handle(f, r.final, from, now, false);
+  /**
+   * Takes records from push-pull; only the peer's own news is passed on (a
+   * joiner announcing itself). Every alive first, then the deaths and leaves:
+   * a death's evidence names accusers that may be further down the list.
+   */
+  private merge(records: MemberRecord[], peer: string, from: Addr, now: number): void {
+    for (const r of records) {
+      const a = this.table.apply(r.alive, now, r.creds);
+      this.handle(a, r.alive, from, now, a.kind === 'accepted' && a.subject === peer);
     }
-    if (!r.attestation) return;
-    const u = decodeUpdate(r.alive.body);
+    for (const r of records) if (r.final) this.handle(this.table.apply(r.final, now), r.final, from, now, false);
+    for (const r of records) if (r.attestation) this.takeAttestation(r.alive, r.attestation, from, now);
+  }
+
+  private takeAttestation(alive: Signed, record: Uint8Array, from: Addr, now: number): void {
+    const u = decodeUpdate(alive.body);
     if (!u.ok || u.value.type !== 'alive') return;
     const d = u.value.name;
     const m = this.table.members.get(d);
-    const digest = attDigest(r.attestation);
+    const digest = attDigest(record);
     if (!m?.att || !sameBytes(m.att, digest) || this.hasAtt(d, digest)) return;
-    const checked = this.trust.checkAttestation ? this.trust.checkAttestation(d, r.attestation, now) : null;
+    const checked = this.trust.checkAttestation ? this.trust.checkAttestation(d, record, now) : null;
     if (checked && !checked.ok) return this.reject(from, checked.error, now);
     // A record from an earlier session of the member says nothing about the one gossiping now.
     if (checked && m.key && checked.value.keyId !== m.key.id) return this.reject(from, { code: 'UNTRUSTED', message: `attestation of ${d} was signed by another session than the one it gossips with` }, now);
-    this.atts.set(d, { digest, record: r.attestation, expires: checked ? checked.value.expires : Number.POSITIVE_INFINITY });
+    this.atts.set(d, { digest, record, expires: checked ? checked.value.expires : Number.POSITIVE_INFINITY });
     this.wantAtt.delete(d);
   }
 

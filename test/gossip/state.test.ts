@@ -56,6 +56,10 @@ test('one liar cannot get a healthy member declared dead', (t) => {
   const tampered = { body: c.body, sig: c.sig.map((x, i) => (i === 0 ? x ^ 1 : x)) };
   const withTampered = w.sign('liar', { type: 'dead', author: 'liar', subject: 'b', incarnation: 5, time: T0 + 2000, evidence: [w.suspect('liar', 'b'), tampered] });
   t.is(code(w.table.apply(withTampered, T0 + 2000)), 'NO_QUORUM');
+  // A suspicion "by the receiver" it never signed: forged with the liar's key, it must not count as the receiver's own.
+  const forgedMine = w.sign('liar', { type: 'suspect', author: 'a', subject: 'b', incarnation: 5, time: T0 + 1000 });
+  const withForged = w.sign('liar', { type: 'dead', author: 'liar', subject: 'b', incarnation: 5, time: T0 + 2000, evidence: [w.suspect('liar', 'b'), forgedMine] });
+  t.is(code(w.table.apply(withForged, T0 + 2000)), 'NO_QUORUM');
   t.is(w.state('b'), 'suspect');
 });
 
