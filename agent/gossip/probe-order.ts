@@ -11,10 +11,16 @@ export class ProbeOrder {
 
   constructor(private readonly random: () => number) {}
 
+  /**
+   * A newcomer takes a random place among the members not yet probed in this
+   * pass (the one there moves to the end): O(1), where inserting by splice
+   * cost O(N) per join and O(N^2) per node while a 10,000-node cluster forms.
+   */
   add(name: string): void {
-    const at = Math.floor(this.random() * (this.list.length + 1));
-    this.list.splice(at, 0, name);
-    if (at < this.index) this.index++;
+    this.list.push(name);
+    const last = this.list.length - 1;
+    const at = this.index + Math.floor(this.random() * (last - this.index + 1));
+    [this.list[at], this.list[last]] = [name, this.list[at] as string];
   }
 
   remove(name: string): void {
