@@ -55,6 +55,8 @@ bench: deps build image
 	bash bench/report
 	bash bench/attest
 	bash bench/boot
+	bash bench/gossip-vs-serf
+	bash bench/gossip-sim
 
 clean:
 	rm -rf dist image/out

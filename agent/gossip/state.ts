@@ -14,20 +14,28 @@ import { Suspicion, suspicionTimes, type SuspicionTimes } from './suspicion.ts';
 import { type Addr, type GossipConfig, type GossipError, type MemberEvent, type MemberState, type PeerKey, type Trust } from './types.ts';
 import { decodeUpdate, type Signed, type Update } from './wire.ts';
 
+/**
+ * What a node holds about one member. Immutable: a change replaces the record,
+ * so cores that hold the same signed alive can share one (the simulator's
+ * 10,000 nodes would otherwise keep 10^8 copies). Only `self` is changed in place.
+ */
 export interface Member {
-  name: string;
-  addr: Addr;
-  incarnation: number;
-  state: MemberState;
-  key: PeerKey | null;
+  readonly name: string;
+  readonly addr: Addr;
+  readonly incarnation: number;
+  readonly state: MemberState;
+  readonly key: PeerKey | null;
   /** The member's latest signed alive: what push-pull hands to others. */
-  alive: Signed | null;
+  readonly alive: Signed | null;
   /** The signed dead or leave that ended it. */
-  final: Signed | null;
+  readonly final: Signed | null;
   /** Digest of the attestation record its alive announces. */
-  att: Uint8Array | null;
-  updatedAt: number;
+  readonly att: Uint8Array | null;
+  /** When this node saw it change; for an alive, the time its member signed it (so it can be shared). */
+  readonly updatedAt: number;
 }
+
+export type SelfMember = { -readonly [K in keyof Member]: Member[K] };
 
 export type Outcome =
   | { kind: 'ignored' }
@@ -64,7 +72,7 @@ export class MemberTable {
   constructor(
     private readonly cfg: Cfg,
     private readonly trust: Trust,
-    readonly self: Member,
+    readonly self: SelfMember,
   ) {
     this.members.set(self.name, self);
   }
@@ -82,14 +90,19 @@ export class MemberTable {
     return Math.max(1, Math.min(this.cfg.deathQuorum, this.live - 1));
   }
 
-  private setState(m: Member, to: MemberState, now: number): MemberEvent | null {
+  /** Replaces `m` by `m` with `patch` (or changes self in place) and counts members entering or leaving life. */
+  private put(m: Member, patch: Partial<Member>, now: number): { member: Member; event: MemberEvent | null } {
     const from = m.state;
-    const wasLive = from === 'alive' || from === 'suspect';
-    const isLive = to === 'alive' || to === 'suspect';
-    if (wasLive !== isLive) this.live += isLive ? 1 : -1;
-    m.state = to;
-    m.updatedAt = now;
-    return from === to ? null : { name: m.name, from, to, incarnation: m.incarnation, at: now };
+    const to = patch.state ?? from;
+    if (isLiveState(from) !== isLiveState(to)) this.live += isLiveState(to) ? 1 : -1;
+    let member: Member;
+    if (m === this.self) member = Object.assign(this.self, patch, { updatedAt: patch.updatedAt ?? now });
+    else {
+      member = { ...m, ...patch, updatedAt: patch.updatedAt ?? now };
+      this.members.set(m.name, member);
+    }
+    const event = from === to ? null : { name: m.name, from, to, incarnation: member.incarnation, at: now };
+    return { member, event };
   }
 
   private timeOk(t: number, now: number): boolean {
@@ -128,25 +141,28 @@ export class MemberTable {
     if (!key) return IGNORED; // credentials arrive with its join announcement or by push-pull
     if (!key.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `alive of ${u.name} does not verify with its session key`);
     if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `alive of ${u.name} is dated ${u.time - now} ms ahead`);
-    const joined = !m;
-    const member: Member = m ?? { name: u.name, addr: u.addr, incarnation: u.incarnation, state: 'alive', key, alive: s, final: null, att: u.att, updatedAt: now };
-    if (joined) {
-      this.members.set(u.name, member);
-      this.live++;
-    }
-    member.addr = u.addr;
-    member.incarnation = u.incarnation;
-    member.key = key;
-    member.alive = s;
-    member.final = null;
-    member.att = u.att;
     // Alive(j) overrides a suspicion of incarnation i only when j > i (SWIM 4.2).
     const sp = this.suspicions.get(u.name);
     const stillSuspect = sp !== undefined && sp.incarnation >= u.incarnation;
     if (!stillSuspect) this.suspicions.delete(u.name);
-    const event = joined ? { name: u.name, from: null, to: 'alive' as const, incarnation: u.incarnation, at: now } : this.setState(member, stillSuspect ? 'suspect' : 'alive', now);
-    member.updatedAt = now;
-    return { kind: 'accepted', subject: u.name, key: u.name, replaces: true, event, joined, heardSuspicion: false };
+    const state = stillSuspect ? 'suspect' : 'alive';
+    let member: Member = { name: u.name, addr: u.addr, incarnation: u.incarnation, state, key, alive: s, final: null, att: u.att, updatedAt: u.time };
+    if (state === 'alive') {
+      const shared = sharedAlive.get(s);
+      if (shared && shared.key === key) member = shared;
+      else sharedAlive.set(s, member);
+    }
+    let event: MemberEvent | null;
+    if (!m) {
+      this.members.set(u.name, member);
+      this.live++;
+      event = { name: u.name, from: null, to: 'alive', incarnation: u.incarnation, at: now };
+    } else {
+      if (!isLiveState(m.state)) this.live++;
+      this.members.set(u.name, member);
+      event = m.state === state ? null : { name: u.name, from: m.state, to: state, incarnation: u.incarnation, at: now };
+    }
+    return { kind: 'accepted', subject: u.name, key: u.name, replaces: true, event, joined: !m, heardSuspicion: false };
   }
 
   private author(name: string): Member | null {
@@ -182,7 +198,7 @@ export class MemberTable {
     if (!sp || sp.incarnation < incarnation) {
       sp = new Suspicion(incarnation, now, this.times());
       this.suspicions.set(x.name, sp);
-      event = this.setState(x, 'suspect', now);
+      event = this.put(x, { state: 'suspect' }, now).event;
     }
     sp.confirm(author, s);
     return { kind: 'accepted', subject: x.name, key: `s:${x.name}:${author}`, replaces: false, event, joined: false, heardSuspicion: first && author !== this.self.name };
@@ -246,24 +262,20 @@ export class MemberTable {
     if (!x || u.incarnation < x.incarnation || x.state === 'left') return IGNORED;
     if (!x.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `leave of ${u.name} does not verify`);
     if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `leave of ${u.name} is dated ahead`);
-    x.incarnation = u.incarnation;
-    x.final = s;
     this.suspicions.delete(x.name);
-    const event = this.setState(x, 'left', now);
+    const event = this.put(x, { incarnation: u.incarnation, final: s, state: 'left' }, now).event;
     return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
   }
 
   /** This node buries a member whose suspicion ran out with a quorum of accusers. */
   bury(x: Member, incarnation: number, s: Signed, now: number): MemberEvent | null {
     this.suspicions.delete(x.name);
-    x.incarnation = incarnation;
-    x.final = s;
-    return this.setState(x, 'dead', now);
+    return this.put(x, { incarnation, final: s, state: 'dead' }, now).event;
   }
 
   /** This node leaves. */
   retire(now: number): MemberEvent | null {
-    return this.setState(this.self, 'left', now);
+    return this.put(this.self, { state: 'left' }, now).event;
   }
 }
 
@@ -273,6 +285,11 @@ export class MemberTable {
  * its strings; without one (the daemon) entries die with their bodies.
  */
 const decodedBodies = new WeakMap<Uint8Array, Update>();
+
+/** Alive records by their signed update, on the same terms: shared between cores only when the update is. */
+const sharedAlive = new WeakMap<Signed, Member>();
+
+const isLiveState = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
 function decodeShared(body: Uint8Array): ReturnType<typeof decodeUpdate> {
   const hit = decodedBodies.get(body);

@@ -9,7 +9,7 @@ import { Awareness } from './awareness.ts';
 import { ProbeOrder } from './probe-order.ts';
 import { decodeFrame, digestHash, encodeFrame, newer, pushPullInterval, STATE_CODE, type DigestEntry, type Frame, type MemberRecord, type Phase } from './pushpull.ts';
 import { BroadcastQueue, retransmitLimit } from './queue.ts';
-import { MemberTable, sameBytes, type Member, type Outcome } from './state.ts';
+import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
 import type { Addr, GossipConfig, GossipError, MemberEvent, MemberView, Outbound, PeerKey, Rejection, Trust } from './types.ts';
 import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
 
@@ -55,7 +55,7 @@ const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspe
 
 export class SwimNode {
   private readonly table: MemberTable;
-  private readonly me: Member;
+  private readonly me: SelfMember;
   private readonly queue = new BroadcastQueue();
   private readonly awareness: Awareness;
   private readonly order: ProbeOrder;

@@ -121,3 +121,32 @@ test('accusations of this node ask for a refutation, stale ones for a reminder',
   const stale = w.table.apply(w.suspect('d', 'a', 9), T0 + 1000);
   t.deepEqual(stale, { kind: 'remind', accusers: ['d'] });
 });
+
+test('tables holding the same signed alive share one record, and a change in one leaves the other alone', (t) => {
+  const reg = new SimRegistry(new Rng(9));
+  const ta = reg.issue('a');
+  const tb = reg.issue('b');
+  const tc = reg.issue('c');
+  const td = reg.issue('d');
+  const table = (name: string, trust: Trust) =>
+    new MemberTable({ ...DEFAULT_CONFIG, name }, trust, { name, addr: `${name}:1`, incarnation: 1, state: 'alive', key: null, alive: null, final: null, att: null, updatedAt: T0 });
+  const a = table('a', ta);
+  const b = table('b', tb);
+  const alive = (n: string, tr: Trust) => signUpdate({ type: 'alive', name: n, incarnation: 3, time: T0 - 50, addr: `${n}:1`, creds: tr.creds, att: null }, tr);
+  // The simulator interns updates: both tables receive one Signed object, as its cores do.
+  for (const [n, tr] of [['c', tc], ['d', td]] as const) {
+    const s = reg.intern(alive(n, tr));
+    t.is(code(a.apply(s, T0)), 'accepted');
+    t.is(code(b.apply(s, T0 + 10)), 'accepted');
+  }
+  t.is(a.members.get('c'), b.members.get('c'));
+  t.is(a.members.get('c')?.updatedAt, T0 - 50, 'an alive is dated by its author, so the shared record is right for both');
+  // d suspects c in table a only: b's record of c must not move.
+  const s = signUpdate({ type: 'suspect', author: 'd', subject: 'c', incarnation: 3, time: T0 + 100 }, td);
+  t.is(code(a.apply(s, T0 + 100)), 'accepted');
+  t.is(a.members.get('c')?.state, 'suspect');
+  t.is(b.members.get('c')?.state, 'alive');
+  t.not(a.members.get('c'), b.members.get('c'));
+  t.is(a.liveCount, 3);
+  t.is(b.liveCount, 3);
+});
