@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # Debian packages the tests and benchmarks drive as real peers.
-DEB_PACKAGES := dmidecode pciutils pci.ids time serf nftables
+DEB_PACKAGES := dmidecode pciutils pci.ids time serf nftables openssl
 # The image (make image): dracut (the tool alone: it leaves initramfs-tools installed),
 # systemd-stub, objcopy, busybox for the debug shell and the boot-time floor, and what
 # boots it (QEMU, OVMF).
