@@ -68,6 +68,9 @@ export class SwimNode {
   private readonly asked = new Map<Addr, number>();
   private lastAsked = Number.NEGATIVE_INFINITY;
   private readonly reminded = new Map<string, number>();
+  /** Deaths refused for accusers not known yet, retried as members are learned (see retryParked). */
+  private readonly parked = new Map<Signed, { from: Addr; until: number }>();
+  private nextParkedAt = 0;
   private probe: ProbeRun | null = null;
   private seq = 0;
   private started = false;
@@ -188,6 +191,7 @@ export class SwimNode {
       this.runRelays(now);
       this.runSuspicions(now);
       this.runPushPull(now);
+      this.retryParked(now);
     }
     if (now >= this.nextGossipAt) {
       this.gossip(now);
@@ -333,7 +337,10 @@ export class SwimNode {
       case 'rejected':
         this.reject(from ?? '', o.error, now);
         // The relayer holds what this node lacks (a joiner meeting accusers it has not learned yet).
-        if (o.error.code === 'UNKNOWN_AUTHOR' && from) this.learnFrom(from, now);
+        if (o.error.code === 'UNKNOWN_AUTHOR' && from) {
+          this.learnFrom(from, now);
+          this.park(s, from, now);
+        }
         return;
       case 'refute':
         return this.refute(o.incarnation, o.accusers, now);
@@ -550,6 +557,34 @@ export class SwimNode {
     }
     const [peer] = this.pick(1, (m) => m.state === 'alive');
     if (peer) this.hello(peer.addr, now, []);
+  }
+
+  /**
+   * A death whose accusers this node has not learned yet is kept and applied
+   * again once a second: the accusers' alives usually arrive within a few
+   * gossip rounds, while every relayed copy of the death may already have
+   * passed, and a learnFrom stream may be rate-limited or lost. Without this
+   * the node would hear of the death only at its next push-pull, minutes later
+   * in a large cluster. Bounded in count and by the signed time window.
+   */
+  private park(s: Signed, from: Addr, now: number): void {
+    if (this.parked.size >= 64 && !this.parked.has(s)) return;
+    this.parked.set(s, { from, until: now + this.cfg.maxSkewMs });
+  }
+
+  private retryParked(now: number): void {
+    if (this.parked.size === 0 || now < this.nextParkedAt) return;
+    this.nextParkedAt = now + 1000;
+    // A retry that fails again parks itself anew: take the batch out first.
+    const batch = [...this.parked];
+    this.parked.clear();
+    for (const [s, p] of batch) {
+      if (now > p.until) continue;
+      const o = this.table.apply(s, now);
+      // Refused again: logged once already; still unknown accusers wait another round.
+      if (o.kind !== 'rejected') this.handle(o, s, p.from, now);
+      else if (o.error.code === 'UNKNOWN_AUTHOR') this.parked.set(s, p);
+    }
   }
 
   /**
