@@ -36,21 +36,35 @@ export class BroadcastQueue {
    * tells a suspect about its suspicion on the very packet that probes it.
    */
   take(budget: number, limit: number, prefer: string | null): Signed[] {
-    if (this.items.size === 0) return [];
-    const all = [...this.items.values()].sort(
-      (a, b) => Number(b.subject === prefer) - Number(a.subject === prefer) || a.sent - b.sent || b.order - a.order,
-    );
+    // Picks the best fitting item again and again rather than sorting the queue: a packet holds a
+    // handful of updates while a forming cluster queues thousands, and sorting them all for every
+    // packet was 40 % of a 1,500-node simulation's CPU. Same choice as walking the sorted list,
+    // since an item too big for the space left stays too big as the space shrinks.
     const out: Signed[] = [];
     let left = budget;
-    for (const it of all) {
-      if (it.size > left) continue;
-      left -= it.size;
-      out.push(it.update);
-      if (++it.sent >= limit) this.items.delete(it.key);
-      if (left < 40) break;
+    const taken = new Set<Item>();
+    while (left >= 40) {
+      let best: Item | null = null;
+      for (const it of this.items.values()) {
+        if (it.size > left || taken.has(it)) continue;
+        if (best === null || before(it, best, prefer)) best = it;
+      }
+      if (best === null) break;
+      taken.add(best);
+      left -= best.size;
+      out.push(best.update);
+      if (++best.sent >= limit) this.items.delete(best.key);
     }
     return out;
   }
+}
+
+/** The order updates go out in: about the preferred member first, then least sent, then newest. */
+function before(a: Item, b: Item, prefer: string | null): boolean {
+  const pa = a.subject === prefer;
+  if (pa !== (b.subject === prefer)) return pa;
+  if (a.sent !== b.sent) return a.sent < b.sent;
+  return a.order > b.order;
 }
 
 /**

@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { Awareness } from '../../agent/gossip/awareness.ts';
 import { ProbeOrder } from '../../agent/gossip/probe-order.ts';
 import { BroadcastQueue, MIN_TRANSMITS, retransmitLimit } from '../../agent/gossip/queue.ts';
@@ -63,4 +64,48 @@ test('retransmit limit: SWIM scaling with a floor for small clusters', (t) => {
   t.is(retransmitLimit(3, 8), MIN_TRANSMITS);
   t.is(retransmitLimit(3, 1000), 12);
   t.is(retransmitLimit(3, 10_000), 15);
+});
+
+test('dissemination picks exactly what walking the fully sorted queue would (model check)', (t) => {
+  interface M { subject: string; key: string; id: number; size: number; sent: number; order: number }
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('push' as const), subject: fc.constantFrom('a', 'b', 'c', 'd'), author: fc.constantFrom('x', 'y', ''), size: fc.integer({ min: 70, max: 700 }) }),
+    fc.record({ kind: fc.constant('take' as const), budget: fc.integer({ min: 0, max: 1400 }), limit: fc.integer({ min: 1, max: 4 }), prefer: fc.constantFrom('a', 'b', null) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const q = new BroadcastQueue();
+      let model: M[] = [];
+      let order = 0;
+      let id = 0;
+      for (const o of ops) {
+        if (o.kind === 'push') {
+          const key = o.author ? `s:${o.subject}:${o.author}` : o.subject;
+          const replaces = o.author === '';
+          const n = id++;
+          q.push(o.subject, key, { body: Uint8Array.of(n & 0xff, n >> 8), sig: new Uint8Array(0) }, o.size, replaces);
+          if (replaces) model = model.filter((m) => m.subject !== o.subject);
+          model = model.filter((m) => m.key !== key);
+          model.push({ subject: o.subject, key, id: n, size: o.size, sent: 0, order: order++ });
+          continue;
+        }
+        const got = q.take(o.budget, o.limit, o.prefer).map((s) => (s.body[0] as number) | ((s.body[1] as number) << 8));
+        // The reference: sort everything, walk it, skip what does not fit, stop under 40 bytes left.
+        const sorted = [...model].sort((a, b) => Number(b.subject === o.prefer) - Number(a.subject === o.prefer) || a.sent - b.sent || b.order - a.order);
+        const want: number[] = [];
+        let left = o.budget;
+        for (const m of sorted) {
+          if (left < 40) break;
+          if (m.size > left) continue;
+          left -= m.size;
+          want.push(m.id);
+          if (++m.sent >= o.limit) model = model.filter((x) => x !== m);
+        }
+        if (JSON.stringify(got) !== JSON.stringify(want)) return false;
+      }
+      return q.length === model.length;
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
 });
