@@ -4,7 +4,6 @@ import { parseArgs, flagHelp, type FlagSpec } from './args.ts';
 import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import { processIo, type Io } from './io.ts';
-import { createLogger, chooseFormat } from '../log.ts';
 import { VERSION, COMMIT } from '../version.ts';
 
 /** One line per command. A command's module (and what it imports: the TPM codec, CBOR, FFI)
@@ -71,8 +70,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       io.out(commandHelp(cmd, entry.summary));
       return EXIT.OK;
     }
-    const log = createLogger({ format: chooseFormat(io.env, io.stderrIsTTY), write: io.err });
-    return await cmd.run(args, { io, log, startedAt });
+    // Loaded only by the commands that log: pino's start-up is a tenth of `agent oob`'s whole run.
+    const logger = async () => {
+      const { createLogger, chooseFormat } = await import('../log.ts');
+      return createLogger({ format: chooseFormat(io.env, io.stderrIsTTY), write: io.err });
+    };
+    return await cmd.run(args, { io, logger, startedAt });
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`${e.message}\n`);

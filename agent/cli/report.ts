@@ -22,7 +22,8 @@ export const reportCommand: Command = {
     { name: 'root', kind: 'string', value: 'DIR', help: 'read sys/, proc/, dev/ under DIR instead of /' },
     { name: 'frame', kind: 'boolean', help: `with --json: put the object between ${REPORT_BEGIN} and ${REPORT_END} lines (the preboot's console contract)` },
   ],
-  async run(args, { io, log }) {
+  async run(args, { io, logger }) {
+    const log = await logger();
     const root = (args.flags.get('root') as string | undefined) ?? '/';
     const sys = new SysRoot(root);
     if (!sys.exists('/sys') && !sys.exists('/proc')) {

@@ -37,7 +37,8 @@ export const runCommand: Command = {
     { name: 'config', kind: 'string', value: 'FILE', help: 'the JSON config file' },
     { name: 'boot', kind: 'boolean', help: 'find the config as the preboot does (kernel command line, fw_cfg)' },
   ],
-  async run(args, { io, log, startedAt }) {
+  async run(args, { io, logger, startedAt }) {
+    const log = await logger();
     const file = args.flags.get('config');
     const boot = args.flags.has('boot');
     if ((typeof file === 'string') === boot) throw new UsageError('agent run: give exactly one of --config FILE and --boot');
