@@ -1,14 +1,20 @@
 // The channels `agent oob` and the healer can drive. Adding one: a folder with
-// an index.ts exporting its ChannelModule, and one line here. Each module loads
-// only when used, so a status call does not pay for the other protocols.
+// an index.ts exporting its ChannelModule (and a flags.ts when it takes settings
+// of its own), and one entry here. Each module loads only when used, so a status
+// call does not pay for the other protocols.
 
-import type { ChannelModule, ChannelName } from './types.ts';
+import type { ChannelEntry, ChannelModule } from './types.ts';
 
-export const CHANNELS: Readonly<Record<ChannelName, () => Promise<ChannelModule>>> = {
-  ipmi: async () => (await import('./ipmi/index.ts')).ipmiChannel,
-  redfish: async () => (await import('./redfish/index.ts')).redfishChannel,
-  amt: async () => (await import('./amt/index.ts')).amtChannel,
-  dash: async () => (await import('./dash/index.ts')).dashChannel,
-};
+/** The four BMC and management-engine channels take only the common options. */
+const bmc = (load: () => Promise<ChannelModule>): ChannelEntry => ({ host: 'required', password: 'required', flags: [], load });
+
+export const CHANNELS = {
+  ipmi: bmc(async () => (await import('./ipmi/index.ts')).ipmiChannel),
+  redfish: bmc(async () => (await import('./redfish/index.ts')).redfishChannel),
+  amt: bmc(async () => (await import('./amt/index.ts')).amtChannel),
+  dash: bmc(async () => (await import('./dash/index.ts')).dashChannel),
+} as const satisfies Record<string, ChannelEntry>;
+
+export type ChannelName = keyof typeof CHANNELS;
 
 export const isChannelName = (s: string): s is ChannelName => Object.hasOwn(CHANNELS, s);

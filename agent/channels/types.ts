@@ -3,7 +3,8 @@
 // request. verify.ts turns any driver into the verified actions (status -> off
 // -> verify off -> on -> verify on), so every channel fences the same way.
 
-export type ChannelName = 'ipmi' | 'redfish' | 'amt' | 'dash';
+import type { ChannelName } from './registry.ts';
+export type { ChannelName };
 
 /** What a status read can say. `transitioning` (Redfish PoweringOn/Off) is not an end state. */
 export type Observed = 'on' | 'off' | 'transitioning' | 'unknown';
@@ -57,7 +58,9 @@ export interface ChannelDescription {
   target: string;
   /** The requests the device takes (after discovery where the protocol advertises them). */
   actions: PowerAction[];
-  /** Whether a status read reflects the machine's real power state (false for Wake-on-LAN). */
+  /** Whether a status read reflects the machine's real power state. False for Wake-on-LAN and
+   *  the reset-only dedicated-server APIs: their status() answers UNSUPPORTED and the ladder
+   *  reports a sent request as unverified, never as done. */
   verifiable: boolean;
 }
 
@@ -72,18 +75,42 @@ export interface PowerDriver {
   close(d: Deadline): Promise<void>;
 }
 
-/** How to reach a device. The password is held in memory only, never in argv, logs or output. */
+/** How to reach a device. Secrets are held in memory only, never in argv, logs or output. */
 export interface ChannelOptions {
-  host: string;
+  /** The device or service; each channel says whether it needs one (ChannelEntry.host). */
+  host?: string;
   port?: number;
   user?: string;
-  password: string;
+  password?: string;
   /** `sha256:HEX` of the device's certificate, for the HTTPS channels. */
   tlsFingerprint?: string;
   /** Plain HTTP for the HTTP channels: only when asked for. */
   insecureHttp?: boolean;
   /** IPMI: allow cipher suites 0-2 and IPMI 1.5, which give no real integrity. */
   allowWeakCiphers?: boolean;
+  /** The channel's own settings, keyed by the names of its ChannelFlags (outlet, vm, server, mac...). */
+  params?: Readonly<Record<string, string>>;
+  /** The channel's own secrets (community, API token, SecureOn password), keyed by the secret flag's name. */
+  secrets?: Readonly<Record<string, string>>;
+}
+
+/** A setting one channel takes beyond the common ones: a CLI flag and a key of ChannelOptions.params or .secrets. */
+export interface ChannelFlag {
+  /** Without the dashes. A secret flag is named `...-file` and names a file whose first line is the secret. */
+  name: string;
+  /** Placeholder in help; absent for a boolean flag (its param is then "true" when given). */
+  value?: string;
+  help: string;
+  secret?: boolean;
+  required?: boolean;
+}
+
+/** What the CLI needs to know about a channel before loading it. */
+export interface ChannelEntry {
+  host: 'required' | 'optional' | 'none';
+  password: 'required' | 'optional' | 'none';
+  flags: readonly ChannelFlag[];
+  load(): Promise<ChannelModule>;
 }
 
 export interface ChannelModule {

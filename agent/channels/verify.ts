@@ -10,7 +10,8 @@ import { RETRYABLE, cerr, cok, remainingMs, type ChannelError, type ChannelResul
 export interface Outcome {
   /** The state the last status read showed. */
   state: Observed;
-  /** True when a status read confirmed the end state the action asked for. */
+  /** True when a status read confirmed the end state the action asked for; false only from a
+   *  channel that cannot read state (the request was sent and accepted, nothing more is known). */
   verified: boolean;
   /** Requests and status reads sent, retries included. */
   attempts: number;
@@ -62,6 +63,7 @@ export class Channel {
 
   status(d: Deadline): Promise<FenceResult> {
     return this.run(d, async () => {
+      if (!this.driver.describe().verifiable) return cerr('UNSUPPORTED', `${this.driver.describe().channel} cannot report the power state`);
       const s = await this.read(d);
       if (!s.ok) return s;
       // A state read is its own verification; an unknown or moving state is not an answer.
@@ -71,15 +73,20 @@ export class Channel {
   }
 
   on(d: Deadline): Promise<FenceResult> {
+    if (!this.driver.describe().verifiable) return this.blind(['on'], d);
     return this.run(d, () => this.reach('on', d));
   }
 
   off(d: Deadline): Promise<FenceResult> {
+    if (!this.driver.describe().verifiable) return this.blind(['off'], d);
     return this.run(d, () => this.reach('off', d));
   }
 
   /** Recovery: off (skipped when off), verify off, on, verify on. Never the device's own cycle, whose reply proves nothing. */
   cycle(d: Deadline): Promise<FenceResult> {
+    // Without a status read there is no verified off to wait for: the device's own cycle (or a
+    // hard reset) is all such a channel has, and the outcome says it is unverified.
+    if (!this.driver.describe().verifiable) return this.blind(['cycle', 'reset'], d);
     let offVerified = false;
     return this.run(
       d,
@@ -95,6 +102,7 @@ export class Channel {
 
   /** A hard reset of a running machine; a machine found off is powered on instead. The end state verified is on. */
   reset(d: Deadline): Promise<FenceResult> {
+    if (!this.driver.describe().verifiable) return this.blind(['reset'], d);
     return this.run(d, async () => {
       if (!this.driver.describe().actions.includes('reset')) return cerr('UNSUPPORTED', `${this.driver.describe().channel} cannot reset`);
       const s = await this.settled(d);
@@ -108,6 +116,20 @@ export class Channel {
 
   async close(d: Deadline): Promise<void> {
     await this.driver.close(d);
+  }
+
+  /** A channel that cannot read state: send the first request it offers, once (busy answers retried), and say it is unverified. */
+  private async blind(candidates: PowerAction[], d: Deadline): Promise<FenceResult> {
+    this.attempts = 0;
+    this.steps = [];
+    this.started = performance.now();
+    const desc = this.driver.describe();
+    const action = candidates.find((a) => desc.actions.includes(a));
+    const r: ChannelResult<void> = action === undefined ? cerr('UNSUPPORTED', `${desc.channel} cannot ${candidates[0]}`) : await this.send(action, d);
+    const elapsedMs = Math.round(performance.now() - this.started);
+    if (!r.ok) return { ok: false, error: { ...r.error, attempts: this.attempts, elapsedMs, steps: this.steps } };
+    this.steps.push('unverifiable: the channel cannot read the power state');
+    return { ok: true, value: { state: 'unknown', verified: false, attempts: this.attempts, elapsedMs, steps: this.steps } };
   }
 
   // ---- the ladder ----

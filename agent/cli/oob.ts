@@ -4,11 +4,11 @@
 // appears in no output.
 
 import { readFile, stat } from 'node:fs/promises';
-import type { Parsed } from './args.ts';
+import type { FlagSpec, Parsed } from './args.ts';
 import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import { CHANNELS, isChannelName } from '../channels/registry.ts';
-import { deadlineIn, type ChannelName, type ChannelOptions } from '../channels/types.ts';
+import { deadlineIn, type ChannelEntry, type ChannelFlag, type ChannelName, type ChannelOptions } from '../channels/types.ts';
 import { Channel, type FenceResult } from '../channels/verify.ts';
 
 const ACTIONS = ['status', 'on', 'off', 'cycle', 'reset'] as const;
@@ -17,7 +17,7 @@ const isAction = (s: string): s is Action => (ACTIONS as readonly string[]).incl
 
 /** Generous: a real server takes tens of seconds to report off after ForceOff, and a cycle is two of those. */
 const DEFAULT_TIMEOUT_S = 120;
-const MAX_PASSWORD_BYTES = 4096;
+const MAX_SECRET_BYTES = 4096;
 
 function str(args: Parsed, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -32,26 +32,65 @@ function intFlag(args: Parsed, name: string, min: number, max: number): number |
 }
 
 /** The first line of the file, without its line break: what ipmitool -f and fence agents read. */
-async function readPassword(path: string): Promise<string> {
+async function readSecret(flag: string, path: string): Promise<string> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (e) {
-    throw new UsageError(`agent oob: --password-file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    throw new UsageError(`agent oob: --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  if (size > MAX_PASSWORD_BYTES) throw new UsageError(`agent oob: --password-file ${path} is larger than ${MAX_PASSWORD_BYTES} bytes`);
+  if (size > MAX_SECRET_BYTES) throw new UsageError(`agent oob: --${flag} ${path} is larger than ${MAX_SECRET_BYTES} bytes`);
   const text = await readFile(path, 'utf8');
   const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0) throw new UsageError(`agent oob: --password-file ${path} is empty`);
+  if (line.length === 0) throw new UsageError(`agent oob: --${flag} ${path} is empty`);
   return line;
 }
 
-function options(args: Parsed, password: string): ChannelOptions {
+/** Every channel's own flags, once each, with the channels that take it in the help. */
+function channelFlagSpecs(): FlagSpec[] {
+  const byName = new Map<string, { flag: ChannelFlag; channels: string[] }>();
+  for (const [name, entry] of Object.entries(CHANNELS) as [string, ChannelEntry][]) {
+    for (const flag of entry.flags) {
+      const seen = byName.get(flag.name);
+      if (seen) seen.channels.push(name);
+      else byName.set(flag.name, { flag, channels: [name] });
+    }
+  }
+  return [...byName.values()].map(({ flag, channels }) => ({
+    name: flag.name,
+    kind: flag.value === undefined ? 'boolean' : 'string',
+    ...(flag.value !== undefined ? { value: flag.value } : {}),
+    help: `${channels.join(', ')}: ${flag.help}`,
+  }));
+}
+
+async function options(args: Parsed, channel: ChannelName, entry: ChannelEntry): Promise<ChannelOptions> {
+  const own = new Set(entry.flags.map((f) => f.name));
+  for (const name of args.flags.keys()) {
+    if (!COMMON.has(name) && !own.has(name)) throw new UsageError(`agent oob: --${name} does not apply to ${channel}`);
+  }
   const host = str(args, 'host');
-  if (!host) throw new UsageError('agent oob: --host is required');
+  if (entry.host === 'required' && !host) throw new UsageError(`agent oob: ${channel} needs --host`);
+  if (entry.host === 'none' && host !== undefined) throw new UsageError(`agent oob: ${channel} takes no --host`);
+  const pwPath = str(args, 'password-file');
+  if (entry.password === 'required' && !pwPath) throw new UsageError('agent oob: --password-file is required (the password never goes in argv)');
+  if (entry.password === 'none' && pwPath !== undefined) throw new UsageError(`agent oob: ${channel} takes no --password-file`);
   const fp = str(args, 'tls-fingerprint');
   if (fp !== undefined && !/^sha256:([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(fp)) throw new UsageError('agent oob: --tls-fingerprint wants sha256:HEX (64 hex digits, colons allowed)');
-  const opts: ChannelOptions = { host, password, insecureHttp: args.flags.has('insecure-http'), allowWeakCiphers: args.flags.has('allow-weak-ciphers') };
+  const params: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const f of entry.flags) {
+    const v = args.flags.get(f.name);
+    if (v === undefined) {
+      if (f.required) throw new UsageError(`agent oob: ${channel} needs --${f.name}`);
+      continue;
+    }
+    if (f.secret) secrets[f.name] = await readSecret(f.name, v as string);
+    else params[f.name] = v === true ? 'true' : v;
+  }
+  const opts: ChannelOptions = { insecureHttp: args.flags.has('insecure-http'), allowWeakCiphers: args.flags.has('allow-weak-ciphers'), params, secrets };
+  if (host !== undefined) opts.host = host;
+  if (pwPath) opts.password = await readSecret('password-file', pwPath);
   const port = intFlag(args, 'port', 1, 65535);
   if (port !== undefined) opts.port = port;
   const user = str(args, 'user');
@@ -59,6 +98,20 @@ function options(args: Parsed, password: string): ChannelOptions {
   if (fp !== undefined) opts.tlsFingerprint = fp;
   return opts;
 }
+
+const COMMON_FLAGS: FlagSpec[] = [
+  { name: 'host', kind: 'string', value: 'H', help: 'the BMC, management engine, PDU or service' },
+  { name: 'port', kind: 'string', value: 'P', help: "the channel's port (default: the protocol's)" },
+  { name: 'user', kind: 'string', value: 'U', help: 'user name (default: the channel\'s usual one, e.g. admin for AMT)' },
+  { name: 'password-file', kind: 'string', value: 'F', help: 'file whose first line is the password (never pass it in argv)' },
+  { name: 'tls-fingerprint', kind: 'string', value: 'sha256:HEX', help: "pin the device's certificate (HTTPS channels)" },
+  { name: 'insecure-http', kind: 'boolean', help: 'allow plain HTTP (redfish, amt, dash)' },
+  { name: 'allow-weak-ciphers', kind: 'boolean', help: 'ipmi: allow cipher suites 0-2 and IPMI 1.5 (no real integrity)' },
+  { name: 'timeout', kind: 'string', value: 'S', help: `seconds for the whole action (default ${DEFAULT_TIMEOUT_S})` },
+  { name: 'unverified-ok', kind: 'boolean', help: 'exit 0 when a channel that cannot read state (wol, hetzner-robot, ovh) accepted the request' },
+  { name: 'json', kind: 'boolean', help: 'print the outcome as JSON' },
+];
+const COMMON = new Set(COMMON_FLAGS.map((f) => f.name));
 
 async function act(ch: Channel, action: Action, timeoutMs: number): Promise<FenceResult> {
   const d = deadlineIn(timeoutMs);
@@ -72,41 +125,33 @@ async function act(ch: Channel, action: Action, timeoutMs: number): Promise<Fenc
 
 export const oobCommand: Command = {
   name: 'oob',
-  usage: 'agent oob CHANNEL ACTION --host H [--port P] [--user U] --password-file F [--json]',
+  usage: 'agent oob CHANNEL ACTION [--host H] [--port P] [--user U] [--password-file F] [channel flags] [--json]',
   details: [
     'CHANNEL: ipmi (RMCP+, UDP 623), redfish (HTTPS 443), amt (WS-MAN 16993, or 16992 over HTTP),',
-    'dash (WS-MAN 664, or 623 over HTTP). ACTION: status, on, off, cycle, reset.',
+    'dash (WS-MAN 664, or 623 over HTTP), and the channels below with flags of their own.',
+    'ACTION: status, on, off, cycle, reset. Each channel takes only its own flags.',
     'Redfish with several systems: name one as --host HOST/ID (or HOST/redfish/v1/Systems/ID).',
     'Every action reads the power state first and verifies its end state with another read:',
     'cycle is off (skipped when off), verified off, on, verified on. Busy answers are retried',
     'until --timeout; a wrong password or a refused action fails at once.',
     '--json prints {channel, action, state, verified, attempts, elapsedMs} (and error on failure).',
     'Exit 0 only when the verified end state was reached; 1 otherwise; 2 for a usage error.',
+    'A channel that cannot read state (wol, hetzner-robot, ovh) reports verified: false and exits 1',
+    'unless --unverified-ok.',
     'The HTTPS channels pin the certificate with --tls-fingerprint sha256:HEX (BMCs carry',
     'self-signed certificates); plain HTTP only with --insecure-http.',
   ].join('\n'),
-  flags: [
-    { name: 'host', kind: 'string', value: 'H', help: 'the BMC, management engine or service' },
-    { name: 'port', kind: 'string', value: 'P', help: "the channel's port (default: the protocol's)" },
-    { name: 'user', kind: 'string', value: 'U', help: 'user name (default: the channel\'s usual one, e.g. admin for AMT)' },
-    { name: 'password-file', kind: 'string', value: 'F', help: 'file whose first line is the password (never pass it in argv)' },
-    { name: 'tls-fingerprint', kind: 'string', value: 'sha256:HEX', help: "pin the device's certificate (HTTPS channels)" },
-    { name: 'insecure-http', kind: 'boolean', help: 'allow plain HTTP (redfish, amt, dash)' },
-    { name: 'allow-weak-ciphers', kind: 'boolean', help: 'ipmi: allow cipher suites 0-2 and IPMI 1.5 (no real integrity)' },
-    { name: 'timeout', kind: 'string', value: 'S', help: `seconds for the whole action (default ${DEFAULT_TIMEOUT_S})` },
-    { name: 'json', kind: 'boolean', help: 'print the outcome as JSON' },
-  ],
+  flags: [...COMMON_FLAGS, ...channelFlagSpecs()],
   maxPositionals: 2,
   async run(args, { io }): Promise<ExitCode> {
     const [channel, action] = args.positionals;
     if (channel === undefined || action === undefined) throw new UsageError(`agent oob: want CHANNEL ACTION (channels: ${Object.keys(CHANNELS).join(', ')}; actions: ${ACTIONS.join(', ')})`);
     if (!isChannelName(channel)) throw new UsageError(`agent oob: unknown channel '${channel}' (${Object.keys(CHANNELS).join(', ')})`);
     if (!isAction(action)) throw new UsageError(`agent oob: unknown action '${action}' (${ACTIONS.join(', ')})`);
-    const pwPath = str(args, 'password-file');
-    if (!pwPath) throw new UsageError('agent oob: --password-file is required (the password never goes in argv)');
+    const entry: ChannelEntry = CHANNELS[channel];
     const timeoutMs = (intFlag(args, 'timeout', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000;
-    const opts = options(args, await readPassword(pwPath));
-    const mod = await CHANNELS[channel]();
+    const opts = await options(args, channel, entry);
+    const mod = await entry.load();
     const driver = mod.open(opts);
     if (!driver.ok) return report(io, args, channel, action, { ok: false, error: { ...driver.error, attempts: 0, elapsedMs: 0, steps: [] } });
     return report(io, args, channel, action, await act(new Channel(driver.value), action, timeoutMs));
@@ -120,10 +165,13 @@ function report(io: { out(s: string): void; err(s: string): void }, args: Parsed
       ? { ...base, state: r.value.state, verified: r.value.verified, attempts: r.value.attempts, elapsedMs: r.value.elapsedMs, steps: r.value.steps }
       : { ...base, state: 'unknown', verified: false, attempts: r.error.attempts, elapsedMs: r.error.elapsedMs, steps: r.error.steps, error: { code: r.error.code, message: r.error.message, ...(r.error.offVerified ? { offVerified: true } : {}) } };
     io.out(`${JSON.stringify(body)}\n`);
+  } else if (r.ok && !r.value.verified) {
+    io.out(`${channel} ${action}: sent, unverified (the channel cannot read the power state; ${r.value.attempts} exchanges, ${r.value.elapsedMs} ms)\n`);
   } else if (r.ok) {
     io.out(action === 'status' ? `${r.value.state}\n` : `${channel} ${action}: ${r.value.state} (verified, ${r.value.attempts} exchanges, ${r.value.elapsedMs} ms)\n`);
   } else {
     io.err(`agent oob ${channel} ${action}: ${r.error.code}: ${r.error.message}${r.error.offVerified ? ' (the off half was verified)' : ''}\n`);
   }
-  return r.ok ? EXIT.OK : EXIT.FAILED;
+  if (!r.ok) return EXIT.FAILED;
+  return r.value.verified || args.flags.has('unverified-ok') ? EXIT.OK : EXIT.FAILED;
 }

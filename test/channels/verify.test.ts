@@ -181,3 +181,58 @@ test('an action the device does not offer fails before any request', async (t) =
 test('cerr builds the typed error', (t) => {
   t.deepEqual(cerr('CONFIG', 'x'), { ok: false, error: { code: 'CONFIG', message: 'x' } });
 });
+
+/** A reset-only API (Hetzner Robot, OVH) or Wake-on-LAN: it takes requests and cannot read state. */
+class Blind implements PowerDriver {
+  log: string[] = [];
+  requestErrors: ChannelError[] = [];
+  constructor(private readonly actions: PowerAction[]) {}
+  describe() {
+    return { channel: 'ipmi' as const, target: 'test', actions: this.actions, verifiable: false };
+  }
+  async status(): Promise<ChannelResult<Observed>> {
+    this.log.push('status');
+    return cerr('UNSUPPORTED', 'no state');
+  }
+  async request(action: PowerAction): Promise<ChannelResult<void>> {
+    this.log.push(action);
+    const e = this.requestErrors.shift();
+    return e ? { ok: false, error: e } : cok(undefined);
+  }
+  async close(): Promise<void> {}
+}
+
+test('a channel that cannot read state: cycle sends its reset once and says unverified, never done', async (t) => {
+  const b = new Blind(['reset']);
+  const r = await new Channel(b, FAST).cycle(deadlineIn(1000));
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.false(r.value.verified);
+  t.is(r.value.state, 'unknown');
+  t.deepEqual(b.log, ['reset']);
+});
+
+test('a channel that cannot read state: status is UNSUPPORTED, off it does not offer is UNSUPPORTED without a request', async (t) => {
+  const b = new Blind(['on']);
+  const s = await new Channel(b, FAST).status(deadlineIn(1000));
+  t.false(s.ok);
+  if (!s.ok) t.is(s.error.code, 'UNSUPPORTED');
+  const off = await new Channel(b, FAST).off(deadlineIn(1000));
+  t.false(off.ok);
+  if (!off.ok) t.is(off.error.code, 'UNSUPPORTED');
+  t.deepEqual(b.log, []);
+});
+
+test('a channel that cannot read state: busy answers are retried, a wrong credential is not', async (t) => {
+  const b = new Blind(['on']);
+  b.requestErrors.push({ code: 'BUSY', message: 'rate limited' });
+  const on = await new Channel(b, FAST).on(deadlineIn(1000));
+  t.true(on.ok && !on.value.verified);
+  t.deepEqual(b.log, ['on', 'on']);
+  const c = new Blind(['on']);
+  c.requestErrors.push({ code: 'AUTH', message: 'wrong token' });
+  const bad = await new Channel(c, FAST).on(deadlineIn(1000));
+  t.false(bad.ok);
+  if (!bad.ok) t.is(bad.error.code, 'AUTH');
+  t.deepEqual(c.log, ['on']);
+});

@@ -9,7 +9,9 @@ export const IPMI_PORT = 623;
 
 const ACTIONS: Record<PowerAction, number> = { on: CONTROL.on, off: CONTROL.off, cycle: CONTROL.cycle, reset: CONTROL.reset };
 
-function validate(opts: ChannelOptions): ChannelResult<{ user: string; port: number }> {
+function validate(opts: ChannelOptions): ChannelResult<{ host: string; user: string; password: string; port: number }> {
+  if (!opts.host) return cerr('CONFIG', 'IPMI needs a host');
+  if (opts.password === undefined) return cerr('CONFIG', 'IPMI needs a password');
   // ipmitool's default user is the empty (anonymous) one; a fencing channel must name its user.
   if (!opts.user) return cerr('CONFIG', 'IPMI needs a user name (--user); the anonymous user is not used');
   if (Buffer.byteLength(opts.user) > 16) return cerr('CONFIG', 'an IPMI user name holds at most 16 bytes');
@@ -17,8 +19,7 @@ function validate(opts: ChannelOptions): ChannelResult<{ user: string; port: num
   if (Buffer.byteLength(opts.password) > 20) return cerr('CONFIG', 'an IPMI v2.0 password holds at most 20 bytes');
   const port = opts.port ?? IPMI_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) return cerr('CONFIG', `invalid port ${String(opts.port)}`);
-  if (!opts.host) return cerr('CONFIG', 'IPMI needs a host');
-  return cok({ user: opts.user, port });
+  return cok({ host: opts.host, user: opts.user, password: opts.password, port });
 }
 
 export const ipmiChannel: ChannelModule = {
@@ -27,8 +28,9 @@ export const ipmiChannel: ChannelModule = {
   open(opts: ChannelOptions): ChannelResult<PowerDriver> {
     const v = validate(opts);
     if (!v.ok) return v;
-    const client = new IpmiClient({ host: opts.host, port: v.value.port, user: v.value.user, password: opts.password, allowWeakCiphers: opts.allowWeakCiphers === true });
-    const target = opts.host.includes(':') ? `[${opts.host}]:${v.value.port}` : `${opts.host}:${v.value.port}`;
+    const { host, port, user, password } = v.value;
+    const client = new IpmiClient({ host, port, user, password, allowWeakCiphers: opts.allowWeakCiphers === true });
+    const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const driver: PowerDriver = {
       describe: () => ({ channel: 'ipmi', target, actions: ['on', 'off', 'cycle', 'reset'], verifiable: true }),
       async status(d: Deadline): Promise<ChannelResult<Observed>> {

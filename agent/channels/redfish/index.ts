@@ -38,6 +38,7 @@ export const redfishChannel: ChannelModule = {
   name: 'redfish',
   defaultPort: (opts: ChannelOptions) => (opts.insecureHttp ? 80 : 443),
   open(opts: ChannelOptions) {
+    if (!opts.host) return cerr('CONFIG', 'Redfish needs a host');
     const target = parseTarget(opts.host);
     if (!target.ok) return target;
     if (!opts.user) return cerr('CONFIG', 'Redfish needs a user name');

@@ -14,6 +14,8 @@ export interface Ports {
 export const defaultPort = (ports: Ports, opts: ChannelOptions): number => (opts.insecureHttp ? ports.http : ports.https);
 
 export function openWsman(opts: ChannelOptions, profile: WsmanProfile, ports: Ports, defaultUser: string): ChannelResult<PowerDriver> {
+  if (!opts.host) return cerr('CONFIG', `${profile.channel} needs a host`);
+  if (opts.password === undefined) return cerr('CONFIG', `${profile.channel} needs a password`);
   const host = opts.host.replace(/^\[(.*)\]$/, '$1');
   if (!/^[A-Za-z0-9.:%_-]{1,253}$/.test(host)) return cerr('CONFIG', 'the host is not a host name or address');
   const port = opts.port ?? defaultPort(ports, opts);
