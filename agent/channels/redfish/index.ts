@@ -26,13 +26,9 @@ export function parseTarget(spec: string): ChannelResult<Target> {
   return cok({ host, system: rest.startsWith('redfish/') ? `/${rest}` : rest });
 }
 
-/** `sha256:` and 64 hex digits, colons between bytes allowed (as openssl prints them). */
-export function parseFingerprint(s: string): ChannelResult<Buffer> {
-  const m = /^sha256:([0-9a-f:]+)$/i.exec(s.trim());
-  const hex = m?.[1]?.replace(/:/g, '') ?? '';
-  if (!/^[0-9a-f]{64}$/i.test(hex)) return cerr('CONFIG', 'the TLS fingerprint must be sha256: followed by 64 hex digits');
-  return cok(Buffer.from(hex, 'hex'));
-}
+import { parseFingerprint } from '../http/pin.ts';
+
+export { parseFingerprint };
 
 export const redfishChannel: ChannelModule = {
   name: 'redfish',

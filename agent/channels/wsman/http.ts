@@ -30,13 +30,6 @@ export const WSMAN_PATH = '/wsman';
 export const hostPort = (ep: Endpoint): string => (net.isIPv6(ep.host) ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`);
 export const wsmanUrl = (ep: Endpoint): string => `${ep.pin ? 'https' : 'http'}://${hostPort(ep)}${WSMAN_PATH}`;
 
-/** `sha256:` and 64 hex digits, colons between bytes allowed (as openssl prints them). */
-export function parseFingerprint(s: string): ChannelResult<Buffer> {
-  const m = /^sha256:([0-9a-f:]+)$/i.exec(s.trim());
-  const hex = m?.[1]?.replace(/:/g, '') ?? '';
-  if (!/^[0-9a-f]{64}$/i.test(hex)) return cerr('CONFIG', 'the TLS fingerprint must be sha256: followed by 64 hex digits');
-  return cok(Buffer.from(hex, 'hex'));
-}
 
 function errorCode(err: NodeJS.ErrnoException, handshaken: boolean): ChannelErrorCode {
   const code = err.code ?? '';

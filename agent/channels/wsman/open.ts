@@ -3,7 +3,7 @@
 
 import { cerr, cok, type ChannelOptions, type ChannelResult, type PowerDriver } from '../types.ts';
 import { credentialsOf, WsmanDriver, type WsmanProfile } from './driver.ts';
-import { parseFingerprint } from './http.ts';
+import { parseFingerprint } from '../http/pin.ts';
 import { Transport } from './transport.ts';
 
 export interface Ports {
