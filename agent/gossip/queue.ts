@@ -13,6 +13,8 @@ interface Item {
   /** Encoded size inside a packet. */
   size: number;
   sent: number;
+  /** Sends allowed, as a multiple of the queue's limit. */
+  weight: number;
   order: number;
 }
 
@@ -24,10 +26,14 @@ export class BroadcastQueue {
     return this.items.size;
   }
 
-  /** `replaces`: drop every queued update about the same subject (an alive, dead or leave supersedes them). */
-  push(subject: string, key: string, update: Signed, size: number, replaces: boolean): void {
+  /**
+   * `replaces`: drop every queued update about the same subject (an alive, dead or leave
+   * supersedes them). `weight`: how many times the usual number of sends this update gets
+   * (FINAL_WEIGHT for deaths and leaves).
+   */
+  push(subject: string, key: string, update: Signed, size: number, replaces: boolean, weight = 1): void {
     if (replaces) for (const [k, it] of this.items) if (it.subject === subject) this.items.delete(k);
-    this.items.set(key, { subject, key, update, size, sent: 0, order: this.order++ });
+    this.items.set(key, { subject, key, update, size, sent: 0, weight, order: this.order++ });
   }
 
   /**
@@ -53,7 +59,7 @@ export class BroadcastQueue {
       taken.add(best);
       left -= best.size;
       out.push(best.update);
-      if (++best.sent >= limit) this.items.delete(best.key);
+      if (++best.sent >= limit * best.weight) this.items.delete(best.key);
     }
     return out;
   }
@@ -73,4 +79,13 @@ function before(a: Item, b: Item, prefer: string | null): boolean {
  * is too few for small clusters, hence the floor (8: under 0.2 % at 20 % loss).
  */
 export const MIN_TRANSMITS = 8;
+
+/**
+ * Deaths and leaves ride three times as many packets. They are rare (one per failure), so the
+ * extra sends cost nothing measurable, but a member that misses one keeps a dead peer alive
+ * until the next push-pull, which at 1,000 members is minutes away: the 1,000-node simulation
+ * saw 3 of 19,810 observer/victim pairs wait 29-160 s for exactly that. exp(-3L) makes such a
+ * miss about 1e-15 instead of 1e-5.
+ */
+export const FINAL_WEIGHT = 3;
 export const retransmitLimit = (mult: number, members: number): number => Math.max(MIN_TRANSMITS, mult * Math.ceil(Math.log10(members + 1)));

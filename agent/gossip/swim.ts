@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Awareness } from './awareness.ts';
 import { ProbeOrder } from './probe-order.ts';
 import { decodeFrame, digestHash, encodeFrame, newer, pushPullInterval, STATE_CODE, type DigestEntry, type Frame, type MemberRecord, type Phase } from './pushpull.ts';
-import { BroadcastQueue, retransmitLimit } from './queue.ts';
+import { BroadcastQueue, FINAL_WEIGHT, retransmitLimit } from './queue.ts';
 import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
 import type { Addr, GossipConfig, GossipError, MemberEvent, MemberView, Outbound, PeerKey, Rejection, Trust } from './types.ts';
 import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
@@ -247,7 +247,7 @@ export class SwimNode {
     const s = signUpdate({ type: 'leave', name: this.me.name, incarnation: this.me.incarnation, time: now }, this.trust);
     this.me.final = s;
     this.pushEvent(this.table.retire(now));
-    this.queue.push(this.me.name, this.me.name, s, updateSize(s), true);
+    this.queue.push(this.me.name, this.me.name, s, updateSize(s), true, FINAL_WEIGHT);
     this.left = true;
     // Several direct copies: a leave that is lost looks like a crash and costs a suspicion round.
     for (const m of this.pick(this.cfg.gossipNodes * 2, () => true)) this.send(m.addr, [{ type: 'update', update: s }], null);
@@ -356,7 +356,7 @@ export class SwimNode {
         this.digestHash = null;
         // A suspicion spreads once, when it starts here; later accusers' confirmations go to the
         // accusers themselves (accuse()), the only members that can use them to bury.
-        if (rebroadcast && (o.replaces || o.event)) this.queue.push(o.subject, o.key, s, updateSize(s), o.replaces);
+        if (rebroadcast && (o.replaces || o.event)) this.queue.push(o.subject, o.key, s, updateSize(s), o.replaces, isFinal(o.event) ? FINAL_WEIGHT : 1);
         const m = this.table.members.get(o.subject);
         if (m?.att && isLive(m) && !this.hasAtt(m.name, m.att)) this.wantAtt.add(m.name);
         if (o.heardSuspicion && this.random() * Math.max(1, this.table.liveCount - 1) < this.cfg.suspectProbeFanout) this.order.prioritize(o.subject);
@@ -467,7 +467,7 @@ export class SwimNode {
       const s = signUpdate({ type: 'dead', author: this.me.name, subject: name, incarnation: sp.incarnation, time: now, evidence }, this.trust);
       this.pushEvent(this.table.bury(x, sp.incarnation, s, now));
       this.digestHash = null;
-      this.queue.push(name, name, s, updateSize(s), true);
+      this.queue.push(name, name, s, updateSize(s), true, FINAL_WEIGHT);
       // Straight to the buried: if it is in fact alive, it refutes at once.
       this.send(x.addr, [], name);
     }
@@ -707,3 +707,6 @@ export class SwimNode {
     return this.seq;
   }
 }
+
+/** A death or a leave: news that ends a membership, sent FINAL_WEIGHT times as often. */
+const isFinal = (e: MemberEvent | null | undefined): boolean => e?.to === 'dead' || e?.to === 'left';

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { Awareness } from '../../agent/gossip/awareness.ts';
 import { ProbeOrder } from '../../agent/gossip/probe-order.ts';
-import { BroadcastQueue, MIN_TRANSMITS, retransmitLimit } from '../../agent/gossip/queue.ts';
+import { BroadcastQueue, FINAL_WEIGHT, MIN_TRANSMITS, retransmitLimit } from '../../agent/gossip/queue.ts';
 import type { Signed } from '../../agent/gossip/wire.ts';
 import { Rng } from '../../tools/sim/prng.ts';
 
@@ -58,6 +58,17 @@ test('dissemination: least-sent first, the suspect first, retired after the limi
   q.push('x', 'x', upd(6), 100, true);
   t.is(q.length, 1);
   t.is(q.take(1000, 3, null)[0]?.body[0], 6);
+});
+
+test('dissemination: a death rides FINAL_WEIGHT times as many packets as other news', (t) => {
+  const q = new BroadcastQueue();
+  q.push('x', 'x', upd(1), 100, true);
+  q.push('y', 'y', upd(2), 100, true, FINAL_WEIGHT);
+  const sent = new Map<number, number>();
+  for (let i = 0; i < 100 && q.length > 0; i++) for (const u of q.take(1000, 4, null)) sent.set(u.body[0] as number, (sent.get(u.body[0] as number) ?? 0) + 1);
+  t.is(sent.get(1), 4);
+  t.is(sent.get(2), 4 * FINAL_WEIGHT);
+  t.true(FINAL_WEIGHT > 1);
 });
 
 test('retransmit limit: SWIM scaling with a floor for small clusters', (t) => {
