@@ -253,6 +253,22 @@ export class SwimNode {
     for (const m of this.pick(this.cfg.gossipNodes * 2, () => true)) this.send(m.addr, [{ type: 'update', update: s }], null);
   }
 
+  /** Every member this node can vouch for, as push-pull sends them: what a snapshot on disk (serf's snapshotter) would hold. */
+  snapshot(): MemberRecord[] {
+    return this.records(this.names.length ? [this.me.name, ...this.names] : [this.me.name]);
+  }
+
+  /**
+   * Takes a saved membership as if a push-pull had brought it, every record checked as one
+   * from the network is, none passed on: a restart that remembers its cluster, and the
+   * simulator's warm start of a cluster too large to join through gossip in useful time.
+   */
+  restore(records: MemberRecord[], now: number): void {
+    this.now = now;
+    this.merge(records, '', this.me.addr, now);
+    this.digestHash = null;
+  }
+
   setAttestation(record: Uint8Array, now: number): void {
     this.now = now;
     this.myAtt = { digest: attDigest(record), record, expires: Number.POSITIVE_INFINITY };

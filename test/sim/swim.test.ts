@@ -76,3 +76,12 @@ test('a run over its heap limit stops early and says so', (t) => {
   t.regex(r.aborted.reason, /over the 1 MB limit/);
   t.false(checkTargets(r).every((c) => c.ok));
 });
+
+test('warm start: every node restores the whole membership at once, converged at t0, and kills are still detected', (t) => {
+  const r = run({ nodes: 40, seed: 8, durationS: 60, kills: 1, warm: true });
+  t.is(r.convergedMs, 0, 'converged the moment the snapshots were restored');
+  t.is(r.detection.complete, 1);
+  t.is(r.detection.perObserver.n, 39);
+  t.true(r.detection.all.max <= 10_000, `slowest detection ${r.detection.all.max} ms`);
+  t.is(r.falseDeaths.transitions, 0);
+});

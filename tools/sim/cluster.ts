@@ -164,6 +164,22 @@ export class Cluster {
     this.drain(i);
   }
 
+  /** Warm start: every running node restores every running node's own record, as from a snapshot. */
+  restoreAll(): void {
+    const now = this.now();
+    const records = [];
+    for (const s of this.slots) {
+      const own = s.core?.snapshot?.();
+      if (own) records.push(...own);
+    }
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slot(i);
+      if (!s.core?.restore) continue;
+      s.core.restore(records, now);
+      this.drain(i);
+    }
+  }
+
   /** The process dies: it stops processing, and whatever is sent to it vanishes. */
   kill(i: number): void {
     const s = this.slot(i);

@@ -1,6 +1,7 @@
 // What the simulator needs from a gossip core: the methods of SwimNode that a
 // driver calls. Typed structurally so the cluster runs the unchanged SwimNode
 // and its own unit tests can run a small stand-in.
+import type { MemberRecord } from '../../agent/gossip/pushpull.ts';
 import type { Addr, MemberEvent, MemberView, Outbound, Rejection, Trust } from '../../agent/gossip/types.ts';
 
 export interface SimCore {
@@ -16,6 +17,9 @@ export interface SimCore {
   nextWake(): number;
   members(): MemberView[];
   self(): MemberView;
+  /** For a warm start (SwimNode.snapshot/restore); a stand-in core may leave them out. */
+  snapshot?(): MemberRecord[];
+  restore?(records: MemberRecord[], now: number): void;
 }
 
 export interface CoreSpec {

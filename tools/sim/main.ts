@@ -6,7 +6,7 @@ import { DEFAULT_SCENARIO, runScenario, type PartitionSpec, type ScenarioOptions
 import { swimFactory } from './swim-core.ts';
 
 const USAGE = `usage: main.ts [--nodes N] [--loss P] [--duration S] [--kills K] [--seed X]
-  [--latency-ms MS] [--jitter-ms MS] [--restart S] [--joins J] [--seeds S] [--join-spread S]
+  [--latency-ms MS] [--jitter-ms MS] [--restart S] [--joins J] [--seeds S] [--join-spread S] [--warm]
   [--converge-cap S] [--settle S] [--liar] [--slow N] [--slow-ms MS]
   [--one-way A,B]... [--partition FRACTION@FROM-UNTIL]... [--heap-limit-mb MB] [--progress S] [--json]`;
 
@@ -32,6 +32,7 @@ function parse(argv: string[]): { opts: ScenarioOptions; json: boolean; progress
       joins: { type: 'string' },
       seeds: { type: 'string' },
       'join-spread': { type: 'string' },
+      warm: { type: 'boolean' },
       'converge-cap': { type: 'string' },
       settle: { type: 'string' },
       liar: { type: 'boolean' },
@@ -73,6 +74,7 @@ function parse(argv: string[]): { opts: ScenarioOptions; json: boolean; progress
     joins: Math.floor(num(values.joins, 'joins', d.joins)),
     seeds: Math.floor(num(values.seeds, 'seeds', d.seeds)),
     joinSpreadS: num(values['join-spread'], 'join-spread', d.joinSpreadS),
+    warm: values.warm === true,
     convergeCapS: num(values['converge-cap'], 'converge-cap', d.convergeCapS),
     settleS: num(values.settle, 'settle', d.settleS),
     liar: values.liar === true,
