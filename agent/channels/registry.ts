@@ -4,6 +4,7 @@
 // call does not pay for the other protocols.
 
 import type { ChannelEntry, ChannelModule } from './types.ts';
+import { WOL_FLAGS } from './wol/flags.ts';
 
 /** The four BMC and management-engine channels take only the common options. */
 const bmc = (load: () => Promise<ChannelModule>): ChannelEntry => ({ host: 'required', password: 'required', flags: [], load });
@@ -13,6 +14,7 @@ export const CHANNELS = {
   redfish: bmc(async () => (await import('./redfish/index.ts')).redfishChannel),
   amt: bmc(async () => (await import('./amt/index.ts')).amtChannel),
   dash: bmc(async () => (await import('./dash/index.ts')).dashChannel),
+  wol: { host: 'optional', password: 'none', flags: WOL_FLAGS, load: async () => (await import('./wol/index.ts')).wolChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
 export type ChannelName = keyof typeof CHANNELS;

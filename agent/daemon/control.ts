@@ -12,9 +12,14 @@ import type { MemberState, MemberView } from '../gossip/types.ts';
 
 export type ControlOp = 'members' | 'status';
 
+/** What a handler of its own returns: sent as {"result": value} or {"error": error}. */
+export type OpReply = { ok: true; value: Record<string, unknown> } | { ok: false; error: { code: string; message: string } };
+
 export interface ControlHandlers {
   members(): MemberView[];
   status(): Record<string, unknown>;
+  /** `wol-relay` (agent/daemon/wol-relay.ts); without it the op is unknown. Awaited within the connection's time bound. */
+  wolRelay?(req: Readonly<Record<string, unknown>>): Promise<OpReply>;
 }
 
 export const MAX_REQUEST_BYTES = 4096;
@@ -59,7 +64,7 @@ function errorLine(code: ControlRequestErrorCode, message: string): string {
   return `${JSON.stringify({ error: { code, message } })}\n`;
 }
 
-function answer(line: string, handlers: ControlHandlers): { reply: string; refused: ControlRequestErrorCode | null } {
+async function answer(line: string, handlers: ControlHandlers): Promise<{ reply: string; refused: ControlRequestErrorCode | null }> {
   let req: unknown;
   try {
     req = JSON.parse(line);
@@ -67,6 +72,14 @@ function answer(line: string, handlers: ControlHandlers): { reply: string; refus
     return { reply: errorLine('MALFORMED', 'the request is not JSON'), refused: 'MALFORMED' };
   }
   const op = typeof req === 'object' && req !== null && !Array.isArray(req) ? (req as { op?: unknown }).op : undefined;
+  if (op === 'wol-relay' && handlers.wolRelay) {
+    try {
+      const r = await handlers.wolRelay(req as Record<string, unknown>);
+      return { reply: `${JSON.stringify(r.ok ? { result: r.value } : { error: r.error })}\n`, refused: null };
+    } catch (e) {
+      return { reply: errorLine('INTERNAL', (e as Error).message), refused: 'INTERNAL' };
+    }
+  }
   if (op !== 'members' && op !== 'status') return { reply: errorLine('UNKNOWN_OP', 'the request is {"op":"members"} or {"op":"status"}'), refused: 'UNKNOWN_OP' };
   try {
     const result = op === 'members' ? handlers.members() : handlers.status();
@@ -79,8 +92,9 @@ function answer(line: string, handlers: ControlHandlers): { reply: string; refus
 function serve(sock: Socket, handlers: ControlHandlers, log: Logger): void {
   let buf = '';
   let done = false;
+  let asked = false;
   const finish = (reply: string, refused: ControlRequestErrorCode | null): void => {
-    if (done) return;
+    if (done || sock.destroyed) return;
     done = true;
     if (refused) log.warn({ code: refused }, 'control request refused');
     sock.end(reply);
@@ -91,7 +105,7 @@ function serve(sock: Socket, handlers: ControlHandlers, log: Logger): void {
   sock.once('close', () => clearTimeout(deadline));
   sock.on('error', () => sock.destroy());
   sock.on('data', (chunk: string) => {
-    if (done) return;
+    if (done || asked) return;
     buf += chunk;
     const nl = buf.indexOf('\n');
     if (nl === -1 && Buffer.byteLength(buf) <= MAX_REQUEST_BYTES) return;
@@ -99,8 +113,8 @@ function serve(sock: Socket, handlers: ControlHandlers, log: Logger): void {
       finish(errorLine('TOO_LARGE', `a request is one line of at most ${MAX_REQUEST_BYTES} bytes`), 'TOO_LARGE');
       return;
     }
-    const r = answer(buf.slice(0, nl), handlers);
-    finish(r.reply, r.refused);
+    asked = true;
+    void answer(buf.slice(0, nl), handlers).then((r) => finish(r.reply, r.refused));
   });
 }
 

@@ -15,6 +15,7 @@ import { controlSocketPath, type AgentConfig } from './config.ts';
 import { watchdogIntervalMs, type Notifier } from './notify.ts';
 import { armWatchdog } from './watchdog.ts';
 import { startControl } from './control.ts';
+import { wolRelayHandler } from './wol-relay.ts';
 import { startAttesting } from './attesting.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
@@ -109,6 +110,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
           const { name: _name, addr, state, incarnation, members, ...detail } = gossip.status();
           return { ...base, addr, state, incarnation, members, gossip: detail };
         },
+        wolRelay: wolRelayHandler({ log }),
       },
       log,
     );
