@@ -4,6 +4,7 @@
 // call does not pay for the other protocols.
 
 import type { ChannelEntry, ChannelModule } from './types.ts';
+import { PDU_FLAGS } from './pdu/flags.ts';
 import { WOL_FLAGS } from './wol/flags.ts';
 
 /** The four BMC and management-engine channels take only the common options. */
@@ -15,6 +16,7 @@ export const CHANNELS = {
   amt: bmc(async () => (await import('./amt/index.ts')).amtChannel),
   dash: bmc(async () => (await import('./dash/index.ts')).dashChannel),
   wol: { host: 'optional', password: 'none', flags: WOL_FLAGS, load: async () => (await import('./wol/index.ts')).wolChannel },
+  pdu: { host: 'required', password: 'none', flags: PDU_FLAGS, load: async () => (await import('./pdu/index.ts')).pduChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
 export type ChannelName = keyof typeof CHANNELS;
