@@ -6,6 +6,8 @@
 import type { ChannelEntry, ChannelModule } from './types.ts';
 import { PDU_FLAGS } from './pdu/flags.ts';
 import { WOL_FLAGS } from './wol/flags.ts';
+import { PROXMOX_FLAGS } from './proxmox/flags.ts';
+import { VSPHERE_FLAGS } from './vsphere/flags.ts';
 
 /** The four BMC and management-engine channels take only the common options. */
 const bmc = (load: () => Promise<ChannelModule>): ChannelEntry => ({ host: 'required', password: 'required', flags: [], load });
@@ -16,6 +18,8 @@ export const CHANNELS = {
   amt: bmc(async () => (await import('./amt/index.ts')).amtChannel),
   dash: bmc(async () => (await import('./dash/index.ts')).dashChannel),
   wol: { host: 'optional', password: 'none', flags: WOL_FLAGS, load: async () => (await import('./wol/index.ts')).wolChannel },
+  proxmox: { host: 'none', password: 'optional', flags: PROXMOX_FLAGS, load: async () => (await import('./proxmox/index.ts')).proxmoxChannel },
+  vsphere: { host: 'none', password: 'required', flags: VSPHERE_FLAGS, load: async () => (await import('./vsphere/index.ts')).vsphereChannel },
   pdu: { host: 'required', password: 'none', flags: PDU_FLAGS, load: async () => (await import('./pdu/index.ts')).pduChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
