@@ -12,6 +12,8 @@ DEB_PACKAGES += dracut-core systemd-boot-efi binutils zstd kmod cpio busybox-sta
 # The QEMU harness and the tests on it: a TPM per VM, openipmi's BMC simulator and the
 # reference IPMI client, network namespaces; systemd-analyze checks the units.
 DEB_PACKAGES += swtpm swtpm-tools openipmi ipmitool iproute2 util-linux systemd tpm2-tools
+# The libvirt channel's tests drive a real libvirtd (a session daemon the test starts) through virsh.
+DEB_PACKAGES += libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients openssh-client
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
 .PHONY: deps npm-deps deb-deps build report test typecheck bench clean
@@ -57,6 +59,8 @@ bench: deps build image
 	bash bench/boot
 	bash bench/gossip-vs-serf
 	bash bench/gossip-sim
+	bash bench/ipmi
+	bash bench/channels
 
 clean:
 	rm -rf dist image/out

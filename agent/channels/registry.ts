@@ -5,6 +5,7 @@
 
 import type { ChannelEntry, ChannelModule } from './types.ts';
 import { PDU_FLAGS } from './pdu/flags.ts';
+import { LIBVIRT_FLAGS } from './libvirt/flags.ts';
 import { WOL_FLAGS } from './wol/flags.ts';
 import { PROXMOX_FLAGS } from './proxmox/flags.ts';
 import { VSPHERE_FLAGS } from './vsphere/flags.ts';
@@ -20,6 +21,7 @@ export const CHANNELS = {
   wol: { host: 'optional', password: 'none', flags: WOL_FLAGS, load: async () => (await import('./wol/index.ts')).wolChannel },
   proxmox: { host: 'none', password: 'optional', flags: PROXMOX_FLAGS, load: async () => (await import('./proxmox/index.ts')).proxmoxChannel },
   vsphere: { host: 'none', password: 'required', flags: VSPHERE_FLAGS, load: async () => (await import('./vsphere/index.ts')).vsphereChannel },
+  libvirt: { host: 'none', password: 'none', flags: LIBVIRT_FLAGS, load: async () => (await import('./libvirt/index.ts')).libvirtChannel },
   pdu: { host: 'required', password: 'none', flags: PDU_FLAGS, load: async () => (await import('./pdu/index.ts')).pduChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
