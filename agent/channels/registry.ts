@@ -4,6 +4,10 @@
 // call does not pay for the other protocols.
 
 import type { ChannelEntry, ChannelModule } from './types.ts';
+import { HETZNER_CLOUD_FLAGS } from './hetzner-cloud/flags.ts';
+import { DIGITALOCEAN_FLAGS } from './digitalocean/flags.ts';
+import { VULTR_FLAGS } from './vultr/flags.ts';
+import { LINODE_FLAGS } from './linode/flags.ts';
 import { PDU_FLAGS } from './pdu/flags.ts';
 import { LIBVIRT_FLAGS } from './libvirt/flags.ts';
 import { WOL_FLAGS } from './wol/flags.ts';
@@ -23,6 +27,10 @@ export const CHANNELS = {
   vsphere: { host: 'none', password: 'required', flags: VSPHERE_FLAGS, load: async () => (await import('./vsphere/index.ts')).vsphereChannel },
   libvirt: { host: 'none', password: 'none', flags: LIBVIRT_FLAGS, load: async () => (await import('./libvirt/index.ts')).libvirtChannel },
   pdu: { host: 'required', password: 'none', flags: PDU_FLAGS, load: async () => (await import('./pdu/index.ts')).pduChannel },
+  'hetzner-cloud': { host: 'none', password: 'none', flags: HETZNER_CLOUD_FLAGS, load: async () => (await import('./hetzner-cloud/index.ts')).hetznerCloudChannel },
+  digitalocean: { host: 'none', password: 'none', flags: DIGITALOCEAN_FLAGS, load: async () => (await import('./digitalocean/index.ts')).digitaloceanChannel },
+  vultr: { host: 'none', password: 'none', flags: VULTR_FLAGS, load: async () => (await import('./vultr/index.ts')).vultrChannel },
+  linode: { host: 'none', password: 'none', flags: LINODE_FLAGS, load: async () => (await import('./linode/index.ts')).linodeChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
 export type ChannelName = keyof typeof CHANNELS;
