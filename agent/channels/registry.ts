@@ -4,6 +4,10 @@
 // call does not pay for the other protocols.
 
 import type { ChannelEntry, ChannelModule } from './types.ts';
+import { AWS_FLAGS } from './aws/flags.ts';
+import { GCE_FLAGS } from './gce/flags.ts';
+import { HETZNER_ROBOT_FLAGS } from './hetzner-robot/flags.ts';
+import { OVH_FLAGS } from './ovh/flags.ts';
 import { HETZNER_CLOUD_FLAGS } from './hetzner-cloud/flags.ts';
 import { DIGITALOCEAN_FLAGS } from './digitalocean/flags.ts';
 import { VULTR_FLAGS } from './vultr/flags.ts';
@@ -31,6 +35,10 @@ export const CHANNELS = {
   digitalocean: { host: 'none', password: 'none', flags: DIGITALOCEAN_FLAGS, load: async () => (await import('./digitalocean/index.ts')).digitaloceanChannel },
   vultr: { host: 'none', password: 'none', flags: VULTR_FLAGS, load: async () => (await import('./vultr/index.ts')).vultrChannel },
   linode: { host: 'none', password: 'none', flags: LINODE_FLAGS, load: async () => (await import('./linode/index.ts')).linodeChannel },
+  aws: { host: 'none', password: 'none', flags: AWS_FLAGS, load: async () => (await import('./aws/index.ts')).awsChannel },
+  gce: { host: 'none', password: 'none', flags: GCE_FLAGS, load: async () => (await import('./gce/index.ts')).gceChannel },
+  'hetzner-robot': { host: 'none', password: 'required', flags: HETZNER_ROBOT_FLAGS, load: async () => (await import('./hetzner-robot/index.ts')).hetznerRobotChannel },
+  ovh: { host: 'none', password: 'none', flags: OVH_FLAGS, load: async () => (await import('./ovh/index.ts')).ovhChannel },
 } as const satisfies Record<string, ChannelEntry>;
 
 export type ChannelName = keyof typeof CHANNELS;
