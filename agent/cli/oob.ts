@@ -128,8 +128,11 @@ export const oobCommand: Command = {
   usage: 'agent oob CHANNEL ACTION [--host H] [--port P] [--user U] [--password-file F] [channel flags] [--json]',
   details: [
     'CHANNEL: ipmi (RMCP+, UDP 623), redfish (HTTPS 443), amt (WS-MAN 16993, or 16992 over HTTP),',
-    'dash (WS-MAN 664, or 623 over HTTP), and the channels below with flags of their own.',
-    'ACTION: status, on, off, cycle, reset. Each channel takes only its own flags.',
+    'dash (WS-MAN 664, or 623 over HTTP); pdu (SNMP v2c/v3: APC, Raritan, Eaton, ServerTech,',
+    'CyberPower; --outlet N[,M]); wol (--mac; power-on only); proxmox, libvirt (virsh --uri),',
+    'vsphere; hetzner-cloud, digitalocean, vultr, linode, aws, gce; hetzner-robot and ovh',
+    '(reset only). ACTION: status, on, off, cycle, reset. Each channel takes only its own flags,',
+    'listed above with the channels that take them; secrets come from files (--*-file).',
     'Redfish with several systems: name one as --host HOST/ID (or HOST/redfish/v1/Systems/ID).',
     'Every action reads the power state first and verifies its end state with another read:',
     'cycle is off (skipped when off), verified off, on, verified on. Busy answers are retried',

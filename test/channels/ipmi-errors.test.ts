@@ -11,7 +11,8 @@ import { IpmiClient } from '../../agent/ipmi/client.ts';
 import { CONTROL, PRIV } from '../../agent/ipmi/messages.ts';
 import { startSim } from '../ipmi/sim.ts';
 
-const SLACK_MS = 250;
+/** Generous: the whole suite runs these beside QEMU and daemons on two cores. */
+const SLACK_MS = 600;
 
 /** Runs status() with a deadline and returns the error, checking the time taken and the message. */
 async function failure(t: { true: (v: boolean, m?: string) => void; false: (v: boolean, m?: string) => void }, opts: { port: number; user: string; password: string }, deadlineMs: number, op: 'status' | 'on' = 'status'): Promise<{ code: ChannelErrorCode; message: string }> {
@@ -73,8 +74,8 @@ test.serial('a BMC that never answers is TIMEOUT within the deadline, after boun
   t.teardown(() => bmc.close());
   const e = await failure(t, { port: bmc.port, user: 'admin', password: 'secret-pw-1' }, 1500);
   t.is(e.code, 'TIMEOUT');
-  // 1 s between retransmissions: the first packet and one retransmission fit in 1.5 s.
-  t.is(bmc.seen(), 2);
+  // 1 s between retransmissions: the first packet and one retransmission fit in 1.5 s (a loaded machine may fire the second late, after the deadline).
+  t.true(bmc.seen() >= 1 && bmc.seen() <= 2, `${bmc.seen()} packets`);
 });
 
 test.serial('a BMC that answers random bytes is PROTOCOL within the deadline', async (t) => {

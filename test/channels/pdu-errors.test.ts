@@ -168,9 +168,9 @@ test('power-on delay longer than the deadline: STATE at once (the PDU still swit
     t.regex(r.error.message, /power-on delay \(3 s\)/);
     t.true(r.error.elapsedMs < 1500, `${r.error.elapsedMs} ms`);
   }
-  t.deepEqual(setsSeen(pdu), ['1.3.6.1.4.1.534.6.6.7.6.6.1.4.0.1=1', '1.3.6.1.4.1.534.6.6.7.6.6.1.4.0.2=1']);
+  t.deepEqual(setsSeen(pdu), ['1.3.6.1.4.1.534.6.6.7.6.6.1.4.0.1=3', '1.3.6.1.4.1.534.6.6.7.6.6.1.4.0.2=3']);
   t.deepEqual(pdu.power(), ['starting', 'starting'], 'pendingOn on the PDU');
-  await new Promise((res) => setTimeout(res, 1200));
+  await new Promise((res) => setTimeout(res, 3300));
   t.deepEqual(pdu.power(), ['on', 'on']);
 });
 

@@ -10,6 +10,6 @@ export const GCE_FLAGS: readonly ChannelFlag[] = [
   TOKEN_FILE_FLAG,
   // Not `secret`: a service-account key is a multi-line JSON document, not a first line. The
   // channel reads the file itself on first use and never prints what it holds.
-  { name: 'credentials-file', value: 'F', help: 'gce: a service-account JSON key file (instead of --token-file)' },
+  { name: 'credentials-file', value: 'F', help: 'a service-account JSON key file (instead of --token-file)' },
   ENDPOINT_FLAG,
 ];

@@ -2,4 +2,4 @@
 
 import { cloudFlags } from '../cloud/flags.ts';
 
-export const HETZNER_CLOUD_FLAGS = cloudFlags('server', 'the Hetzner Cloud server id (a number)');
+export const HETZNER_CLOUD_FLAGS = cloudFlags('server', 'the server (Hetzner Cloud: its id; Hetzner Robot: its number; OVH: its service name)');

@@ -108,7 +108,13 @@ export function exchange(ep: Endpoint, req: HttpRequest, d: Deadline): Promise<C
         ...(payload ? { 'Content-Length': String(payload.length) } : {}),
         ...req.headers,
       };
-      const r = http.request({ method: req.method, path: req.path, headers, createConnection: () => c.value });
+      let r: http.ClientRequest;
+      try {
+        r = http.request({ method: req.method, path: req.path, headers, createConnection: () => c.value });
+      } catch (err) {
+        // Node refuses a header value or path with characters HTTP cannot carry; the value may be a credential, so it is not echoed.
+        return finish(cerr('CONFIG', `${what}: the request cannot be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid request'})`));
+      }
       r.on('error', (err: NodeJS.ErrnoException) => finish(cerr(socketErrorCode(err, true), `${what}: ${err.code ?? err.message}`)));
       r.on('response', (res) => {
         const chunks: Buffer[] = [];
