@@ -3,12 +3,12 @@
 // with a pinned certificate, and the failures a fencer must tell apart.
 import test from 'ava';
 import * as fs from 'node:fs';
-import net from 'node:net';
 import { amtChannel } from '../../agent/channels/amt/index.ts';
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel, type VerifyTiming } from '../../agent/channels/verify.ts';
 import { makeCert } from '../fakes/wsman/cert.ts';
 import { FakeWsman, type FakeOptions } from '../fakes/wsman/server.ts';
+import { closedPort } from '../fakes/transport-checks.ts';
 
 const FAST: VerifyTiming = { pollMs: 40, backoffMs: 20, backoffMaxMs: 80, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 const PASSWORD = 'Amt-P4ss!word';
@@ -122,11 +122,7 @@ test('garbage instead of SOAP is PROTOCOL', async (t) => {
 });
 
 test('a closed port is UNREACHABLE', async (t) => {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  const r = await driver(port).status(deadlineIn(4000));
+  const r = await driver(await closedPort()).status(deadlineIn(4000));
   t.false(r.ok);
   if (!r.ok) t.is(r.error.code, 'UNREACHABLE');
 });

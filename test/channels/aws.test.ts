@@ -6,17 +6,15 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { awsChannel } from '../../agent/channels/aws/index.ts';
 import { ec2Error, parseAck, parseDescribe } from '../../agent/channels/aws/parse.ts';
 import { authorization, canonicalRequest, signingKey } from '../../agent/channels/aws/sigv4.ts';
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { FakeEc2, type FakeEc2Options } from '../fakes/aws/server.ts';
-import { runAgent } from '../helpers/run.ts';
+import { checkTransport } from '../fakes/transport-checks.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 
 const FAST = { pollMs: 30, backoffMs: 20, backoffMaxMs: 80, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 const INSTANCE = 'i-0abc123def4567890';
@@ -156,33 +154,10 @@ test('an unknown instance id is CONFIG (InvalidInstanceID.NotFound)', async (t) 
   t.regex(r.ok ? '' : r.error.message, /InvalidInstanceID\.NotFound/);
 });
 
-test('garbage from the endpoint is PROTOCOL', async (t) => {
+test('garbage is PROTOCOL; a closed port and a silent endpoint honour the deadline', async (t) => {
   const { fake, open } = await rig();
   t.teardown(() => fake.stop());
-  fake.server.mode = 'garbage';
-  const r = await new Channel(open(), FAST).status(deadlineIn(3000));
-  t.is(r.ok ? null : r.error.code, 'PROTOCOL');
-});
-
-test('a closed port and a silent endpoint: the deadline is honoured', async (t) => {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  const { fake, open } = await rig();
-  t.teardown(() => fake.stop());
-  let t0 = performance.now();
-  const closed = await new Channel(open({ endpoint: `http://127.0.0.1:${port}` }), FAST).status(deadlineIn(600));
-  const closedMs = performance.now() - t0;
-  t.is(closed.ok ? null : closed.error.code, 'UNREACHABLE');
-  t.true(closedMs < 1000, `closed port took ${closedMs} ms`);
-  fake.server.mode = 'silent';
-  t0 = performance.now();
-  const silent = await new Channel(open(), FAST).status(deadlineIn(600));
-  const silentMs = performance.now() - t0;
-  t.is(silent.ok ? null : silent.error.code, 'TIMEOUT');
-  t.true(silentMs >= 590 && silentMs < 1000, `silent endpoint took ${silentMs} ms`);
-  t.log(`closed port: ${Math.round(closedMs)} ms, silent: ${Math.round(silentMs)} ms for a 600 ms deadline`);
+  await checkTransport(t, { server: fake.server, run: (endpoint, d) => new Channel(open({ endpoint }), FAST).status(d) });
 });
 
 test('configuration refused before any I/O; the secret is in no message', (t) => {
@@ -226,10 +201,7 @@ test('the parsers never throw on arbitrary input (fuzz)', (t) => {
 test('CLI: status and off verified through main(); a wrong key fails AUTH; the secret is in no output', async (t) => {
   const { fake } = await rig();
   t.teardown(() => fake.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'aws-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const f = join(dir, 'secret');
-  writeFileSync(f, `${SECRET}\n`, { mode: 0o600 });
+  const f = secretFile(t, SECRET);
   const base = ['--instance', INSTANCE, '--region', REGION, '--access-key-id', KEY_ID, '--secret-key-file', f, '--endpoint', fake.server.url, '--insecure-http', '--timeout', '10'];
   const st = await runAgent(['oob', 'aws', 'status', ...base]);
   t.is(st.code, 0, st.err);

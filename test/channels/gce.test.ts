@@ -8,7 +8,6 @@ import test from 'ava';
 import fc from 'fast-check';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gceChannel } from '../../agent/channels/gce/index.ts';
@@ -17,7 +16,8 @@ import { googleError, parseInstance, parseOperation, parseToken } from '../../ag
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { FakeGce, type FakeGceOptions } from '../fakes/gce/server.ts';
-import { runAgent } from '../helpers/run.ts';
+import { checkTransport } from '../fakes/transport-checks.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 
 const FAST = { pollMs: 30, backoffMs: 20, backoffMaxMs: 80, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 const TOKEN = 'ya29.static-Zq7-secret-token';
@@ -171,25 +171,7 @@ test('an operation still running at the deadline is STATE (not retried), within 
 test('garbage is PROTOCOL; a closed port and a silent endpoint honour the deadline', async (t) => {
   const { fake, open } = await rig();
   t.teardown(() => fake.stop());
-  fake.server.mode = 'garbage';
-  const g = await new Channel(open(), FAST).status(deadlineIn(2000));
-  t.is(g.ok ? null : g.error.code, 'PROTOCOL');
-  fake.server.mode = 'silent';
-  let t0 = performance.now();
-  const s = await new Channel(open(), FAST).status(deadlineIn(600));
-  const silentMs = performance.now() - t0;
-  t.is(s.ok ? null : s.error.code, 'TIMEOUT');
-  t.true(silentMs >= 590 && silentMs < 1000, `${silentMs}`);
-  const probe = net.createServer();
-  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((res) => probe.close(() => res()));
-  t0 = performance.now();
-  const c = await new Channel(open({ endpoint: `http://127.0.0.1:${port}` }), FAST).status(deadlineIn(600));
-  const closedMs = performance.now() - t0;
-  t.is(c.ok ? null : c.error.code, 'UNREACHABLE');
-  t.true(closedMs < 1000, `${closedMs}`);
-  t.log(`silent: ${Math.round(silentMs)} ms, closed: ${Math.round(closedMs)} ms for 600 ms`);
+  await checkTransport(t, { server: fake.server, run: (endpoint, d) => new Channel(open({ endpoint }), FAST).status(d) });
 });
 
 test('configuration refused before any I/O', (t) => {
@@ -223,8 +205,7 @@ test('the parsers never throw on arbitrary JSON (fuzz)', (t) => {
 test('CLI: a token file and a key file through main(); exit codes; no secret in any output', async (t) => {
   const { fake } = await rig();
   t.teardown(() => fake.stop());
-  const tokenFile = join(dir, `token-${n++}`);
-  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  const tokenFile = secretFile(t, TOKEN);
   const base = ['--project', ID.project, '--zone', ID.zone, '--instance', ID.instance, '--endpoint', fake.server.url, '--insecure-http', '--timeout', '10'];
   const off = await runAgent(['oob', 'gce', 'off', '--json', '--token-file', tokenFile, ...base]);
   t.is(off.code, 0, off.err);

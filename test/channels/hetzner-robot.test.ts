@@ -5,16 +5,13 @@
 
 import test from 'ava';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { hetznerRobotChannel } from '../../agent/channels/hetzner-robot/index.ts';
 import { parseResetAck, parseResetTypes, parseWolAck, robotError } from '../../agent/channels/hetzner-robot/parse.ts';
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { FakeRobot, type FakeRobotOptions } from '../fakes/hetzner-robot/server.ts';
-import { runAgent } from '../helpers/run.ts';
+import { checkTransport } from '../fakes/transport-checks.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 
 const FAST = { pollMs: 30, backoffMs: 20, backoffMaxMs: 80, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 const USER = '#ws+Zq7abc';
@@ -103,25 +100,7 @@ test('an unknown server is CONFIG (SERVER_NOT_FOUND)', async (t) => {
 test('garbage is PROTOCOL; closed and silent endpoints honour the deadline', async (t) => {
   const { fake, open } = await rig();
   t.teardown(() => fake.stop());
-  fake.server.mode = 'garbage';
-  const g = await new Channel(open(), FAST).reset(deadlineIn(2000));
-  t.is(g.ok ? null : g.error.code, 'PROTOCOL');
-  fake.server.mode = 'silent';
-  let t0 = performance.now();
-  const s = await new Channel(open(), FAST).reset(deadlineIn(600));
-  const silentMs = performance.now() - t0;
-  t.is(s.ok ? null : s.error.code, 'TIMEOUT');
-  t.true(silentMs >= 590 && silentMs < 1000, `${silentMs}`);
-  const probe = net.createServer();
-  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((res) => probe.close(() => res()));
-  t0 = performance.now();
-  const c = await new Channel(open({}, { endpoint: `http://127.0.0.1:${port}` }), FAST).reset(deadlineIn(600));
-  const closedMs = performance.now() - t0;
-  t.is(c.ok ? null : c.error.code, 'UNREACHABLE');
-  t.true(closedMs < 1000, `${closedMs}`);
-  t.log(`silent: ${Math.round(silentMs)} ms, closed: ${Math.round(closedMs)} ms for 600 ms`);
+  await checkTransport(t, { server: fake.server, run: (endpoint, d) => new Channel(open({}, { endpoint }), FAST).reset(d) });
 });
 
 test('the parsers never throw on arbitrary JSON (fuzz)', (t) => {
@@ -140,10 +119,7 @@ test('the parsers never throw on arbitrary JSON (fuzz)', (t) => {
 test('CLI: verified false, exit 1 without --unverified-ok and 0 with it; the password is in no output', async (t) => {
   const { fake } = await rig();
   t.teardown(() => fake.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'robot-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const pw = join(dir, 'pw');
-  writeFileSync(pw, `${PASSWORD}\n`, { mode: 0o600 });
+  const pw = secretFile(t, PASSWORD);
   const base = ['--server', '321', '--user', USER, '--password-file', pw, '--endpoint', fake.server.url, '--insecure-http', '--timeout', '5'];
   const strict = await runAgent(['oob', 'hetzner-robot', 'reset', '--json', ...base]);
   t.is(strict.code, 1, strict.err);
@@ -154,8 +130,7 @@ test('CLI: verified false, exit 1 without --unverified-ok and 0 with it; the pas
   const off = await runAgent(['oob', 'hetzner-robot', 'off', ...base]);
   t.is(off.code, 1);
   t.regex(off.err, /UNSUPPORTED/);
-  const wrong = join(dir, 'wrong');
-  writeFileSync(wrong, 'not-it\n', { mode: 0o600 });
+  const wrong = secretFile(t, 'not-it');
   const denied = await runAgent(['oob', 'hetzner-robot', 'reset', ...base.slice(0, 4), '--password-file', wrong, ...base.slice(6)]);
   t.is(denied.code, 1);
   t.regex(denied.err, /AUTH/);

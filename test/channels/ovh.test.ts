@@ -5,17 +5,15 @@
 
 import test from 'ava';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { ovhChannel } from '../../agent/channels/ovh/index.ts';
 import { ovhError, parseTask, parseTime } from '../../agent/channels/ovh/parse.ts';
 import { ovhSignature } from '../../agent/channels/ovh/sign.ts';
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { FakeOvh, type FakeOvhOptions } from '../fakes/ovh/server.ts';
-import { runAgent } from '../helpers/run.ts';
+import { checkTransport } from '../fakes/transport-checks.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 
 const FAST = { pollMs: 30, backoffMs: 20, backoffMaxMs: 80, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 const APP_KEY = '7kbG7Bk7S9Nt7ZSV';
@@ -114,25 +112,7 @@ test('an unknown server is CONFIG; garbage is PROTOCOL; closed and silent endpoi
   t.teardown(() => fake.stop());
   const nf = await new Channel(open({ server: 'ns9.ip-9-9-9.eu' }), FAST).reset(deadlineIn(2000));
   t.is(nf.ok ? null : nf.error.code, 'CONFIG');
-  fake.server.mode = 'garbage';
-  const g = await new Channel(open(), FAST).reset(deadlineIn(2000));
-  t.is(g.ok ? null : g.error.code, 'PROTOCOL');
-  fake.server.mode = 'silent';
-  let t0 = performance.now();
-  const s = await new Channel(open(), FAST).reset(deadlineIn(600));
-  const silentMs = performance.now() - t0;
-  t.is(s.ok ? null : s.error.code, 'TIMEOUT');
-  t.true(silentMs >= 590 && silentMs < 1000, `${silentMs}`);
-  const probe = net.createServer();
-  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((res) => probe.close(() => res()));
-  t0 = performance.now();
-  const c = await new Channel(open({ endpoint: `http://127.0.0.1:${port}/1.0` }), FAST).reset(deadlineIn(600));
-  const closedMs = performance.now() - t0;
-  t.is(c.ok ? null : c.error.code, 'UNREACHABLE');
-  t.true(closedMs < 1000, `${closedMs}`);
-  t.log(`silent: ${Math.round(silentMs)} ms, closed: ${Math.round(closedMs)} ms for 600 ms`);
+  await checkTransport(t, { server: fake.server, basePath: '/1.0', run: (endpoint, d) => new Channel(open({ endpoint }), FAST).reset(d) });
 });
 
 test('the parsers never throw on arbitrary JSON (fuzz)', (t) => {
@@ -151,12 +131,8 @@ test('the parsers never throw on arbitrary JSON (fuzz)', (t) => {
 test('CLI: verified false, exit 1 without --unverified-ok and 0 with it; no secret in any output', async (t) => {
   const { fake } = await rig();
   t.teardown(() => fake.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'ovh-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const as = join(dir, 'as');
-  const ck = join(dir, 'ck');
-  writeFileSync(as, `${APP_SECRET}\n`, { mode: 0o600 });
-  writeFileSync(ck, `${CONSUMER}\n`, { mode: 0o600 });
+  const as = secretFile(t, APP_SECRET);
+  const ck = secretFile(t, CONSUMER);
   const base = ['--server', SERVER, '--app-key', APP_KEY, '--app-secret-file', as, '--consumer-key-file', ck, '--endpoint', fake.endpoint, '--insecure-http', '--timeout', '5'];
   const strict = await runAgent(['oob', 'ovh', 'reset', '--json', ...base]);
   t.is(strict.code, 1, strict.err);

@@ -1,28 +1,12 @@
 // `agent oob pdu` end to end through main(), against the test PDU: cycle over
 // v2c, status over v3, the usage errors, and a wrong community. The secrets
 // go through 0600 files and are looked for in everything the command printed.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile, type OobJson } from '../helpers/run.ts';
 import { PduAgent } from '../fakes/snmp-pdu/agent.ts';
 import { COMMUNITY, V3 } from '../fakes/snmp-pdu/harness.ts';
-
-function secretFile(value: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'pdu-cli-')), 'secret');
-  writeFileSync(f, `${value}\n`, { mode: 0o600 });
-  return f;
-}
-
-interface Json {
-  channel: string;
-  action: string;
-  state: string;
-  verified: boolean;
-  steps: string[];
-  error?: { code: string; message: string };
-}
 
 const OUTLETS = [
   { name: 'web1-psuA', power: 'on' as const },
@@ -32,13 +16,13 @@ const OUTLETS = [
 test('pdu cycle over SNMPv2c, outlets by name: exit 0, verified, both outlets switched; the community is never printed', async (t) => {
   const pdu = await PduAgent.start({ profile: 'raritan', outlets: OUTLETS, community: COMMUNITY, delayMs: 50 });
   t.teardown(() => pdu.close());
-  const base = ['--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', 'web1-psuA,web1-psuB', '--community-file', secretFile(COMMUNITY), '--timeout', '20'];
+  const base = ['--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', 'web1-psuA,web1-psuB', '--community-file', secretFile(t, COMMUNITY), '--timeout', '20'];
   const st = await runAgent(['oob', 'pdu', 'status', ...base]);
   t.is(st.code, 0, st.err);
   t.is(st.out, 'on\n');
   const cyc = await runAgent(['oob', 'pdu', 'cycle', '--json', ...base]);
   t.is(cyc.code, 0, cyc.err);
-  const j = JSON.parse(cyc.out) as Json;
+  const j = JSON.parse(cyc.out) as OobJson;
   t.like(j, { channel: 'pdu', action: 'cycle', state: 'on', verified: true });
   t.deepEqual(pdu.outlets.map((o) => o.machine.requests), [['off', 'on'], ['off', 'on']]);
   for (const r of [st, cyc]) t.false((r.out + r.err).includes(COMMUNITY));
@@ -47,13 +31,13 @@ test('pdu cycle over SNMPv2c, outlets by name: exit 0, verified, both outlets sw
 test('pdu status over SNMPv3 (--user, --auth-file, --priv-file); reset is refused as unsupported', async (t) => {
   const pdu = await PduAgent.start({ profile: 'eaton', outlets: OUTLETS, user: V3 });
   t.teardown(() => pdu.close());
-  const base = ['--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', '1,2', '--user', V3.name, '--auth-file', secretFile(V3.authKey), '--priv-file', secretFile(V3.privKey), '--timeout', '10'];
+  const base = ['--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', '1,2', '--user', V3.name, '--auth-file', secretFile(t, V3.authKey), '--priv-file', secretFile(t, V3.privKey), '--timeout', '10'];
   const st = await runAgent(['oob', 'pdu', 'status', '--json', ...base]);
   t.is(st.code, 0, st.err);
-  t.like(JSON.parse(st.out) as Json, { state: 'on', verified: true });
+  t.like(JSON.parse(st.out) as OobJson, { state: 'on', verified: true });
   const reset = await runAgent(['oob', 'pdu', 'reset', '--json', ...base]);
   t.is(reset.code, 1);
-  t.is((JSON.parse(reset.out) as Json).error?.code, 'UNSUPPORTED');
+  t.is((JSON.parse(reset.out) as OobJson).error?.code, 'UNSUPPORTED');
   t.deepEqual(pdu.sets(), []);
   for (const r of [st, reset]) for (const k of [V3.authKey, V3.privKey]) t.false((r.out + r.err).includes(k));
 });
@@ -63,10 +47,10 @@ test('pdu: a wrong community exits 1 with TIMEOUT within --timeout, and neither 
   t.teardown(() => pdu.close());
   const wrong = 'Wr0ng-community-4410';
   const started = performance.now();
-  const r = await runAgent(['oob', 'pdu', 'off', '--json', '--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', '1,2', '--community-file', secretFile(wrong), '--timeout', '2']);
+  const r = await runAgent(['oob', 'pdu', 'off', '--json', '--host', '127.0.0.1', '--port', String(pdu.port), '--outlet', '1,2', '--community-file', secretFile(t, wrong), '--timeout', '2']);
   t.is(r.code, 1);
   t.true(performance.now() - started < 2500);
-  const j = JSON.parse(r.out) as Json;
+  const j = JSON.parse(r.out) as OobJson;
   t.is(j.error?.code, 'TIMEOUT');
   t.false((r.out + r.err).includes(wrong));
   t.false((r.out + r.err).includes(COMMUNITY));
@@ -74,7 +58,7 @@ test('pdu: a wrong community exits 1 with TIMEOUT within --timeout, and neither 
 });
 
 test('pdu usage: no --outlet, a --password-file, an unknown flag -> exit 2; no credentials or both kinds -> CONFIG before any I/O', async (t) => {
-  const f = secretFile('x-community');
+  const f = secretFile(t, 'x-community');
   for (const argv of [
     ['oob', 'pdu', 'status', '--host', '127.0.0.1', '--community-file', f],
     ['oob', 'pdu', 'status', '--host', '127.0.0.1', '--outlet', '1', '--password-file', f],
@@ -91,7 +75,7 @@ test('pdu usage: no --outlet, a --password-file, an unknown flag -> exit 2; no c
   ]) {
     const r = await runAgent(argv);
     t.is(r.code, 1, argv.join(' '));
-    t.like(JSON.parse(r.out) as Json, { verified: false, error: { code: 'CONFIG' } });
+    t.like(JSON.parse(r.out) as OobJson, { verified: false, error: { code: 'CONFIG' } });
   }
 });
 

@@ -3,24 +3,15 @@
 // neither secret appears in anything the command printed.
 
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 import { PASSWORD, TOKEN_ID, TOKEN_SECRET, USER, startPve } from '../fakes/proxmox/harness.ts';
 
 test('agent oob proxmox: status and cycle with an API token, off with a ticket; secrets never printed', async (t) => {
   const rig = await startPve(['pve1', 'pve2']);
-  const dir = mkdtempSync(join(tmpdir(), 'pve-cli-'));
-  t.teardown(async () => {
-    await rig.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => rig.close());
   const vm = rig.fake.cluster.add({ vmid: 100, kind: 'qemu', node: 'pve2', power: 'on', delayMs: 100 });
-  const tokenFile = join(dir, 'token');
-  const pwFile = join(dir, 'pw');
-  writeFileSync(tokenFile, `${TOKEN_SECRET}\n`, { mode: 0o600 });
-  writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
+  const tokenFile = secretFile(t, TOKEN_SECRET);
+  const pwFile = secretFile(t, PASSWORD);
   const common = ['--endpoint', rig.fake.url, '--vm', '100', '--tls-fingerprint', rig.cert.pin, '--timeout', '20'];
   const token = ['--user', TOKEN_ID, '--token-file', tokenFile];
 

@@ -3,13 +3,13 @@
 // (no byte of a credential leaves), and the configuration refused before I/O.
 
 import test from 'ava';
-import net from 'node:net';
 import { apiRequest, apiTarget } from '../../agent/channels/http/api.ts';
 import { proxmoxChannel } from '../../agent/channels/proxmox/index.ts';
 import { deadlineIn, type ChannelOptions } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { makeCert } from '../fakes/redfish/cert.ts';
 import { FAST, TOKEN_SECRET, startPve } from '../fakes/proxmox/harness.ts';
+import { closedPort } from '../fakes/transport-checks.ts';
 
 function open(o: ChannelOptions) {
   const r = proxmoxChannel.open(o);
@@ -32,10 +32,7 @@ test('a server that accepts and never answers: the deadline is honoured', async 
 });
 
 test('a closed port is UNREACHABLE, retried until the deadline', async (t) => {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
+  const port = await closedPort();
   const cert = makeCert('pve');
   t.teardown(() => import('node:fs').then((fs) => fs.rmSync(cert.dir, { recursive: true, force: true })));
   const t0 = performance.now();

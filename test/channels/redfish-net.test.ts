@@ -13,6 +13,7 @@ import { deadlineIn, type ChannelOptions } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
 import { makeCert, type TestCert } from '../fakes/redfish/cert.ts';
 import { FAST, PASSWORD, USER, withFake } from '../fakes/redfish/harness.ts';
+import { closedPort } from '../fakes/transport-checks.ts';
 
 let cert: TestCert;
 let other: TestCert;
@@ -139,10 +140,7 @@ for (const mode of ['https', 'http'] as const) {
 }
 
 test('a closed port is UNREACHABLE, retried until the deadline', async (t) => {
-  const probe = net.createServer();
-  const port = await listen(probe);
-  await new Promise<void>((r) => probe.close(() => r()));
-  const r = await new Channel(open(base(port, { insecureHttp: true })), FAST).status(deadlineIn(500));
+  const r = await new Channel(open(base(await closedPort(), { insecureHttp: true })), FAST).status(deadlineIn(500));
   t.is(r.ok ? null : r.error.code, 'UNREACHABLE');
   t.true(!r.ok && r.error.attempts >= 2, `attempts ${r.ok ? 0 : r.error.attempts}`);
   t.true(!r.ok && r.error.elapsedMs < 3000);

@@ -2,19 +2,12 @@
 // pinned HTTPS: the password from a 0600 file, never printed; no session left.
 
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 import { PASSWORD, USER, startVcenter } from '../fakes/vsphere/harness.ts';
 
 test('agent oob vsphere: status, cycle, reset on /api; off on detected /rest; wrong password AUTH; no session left', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vc-cli-'));
-  const pwFile = join(dir, 'pw');
-  const wrongFile = join(dir, 'wrong');
-  writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
-  writeFileSync(wrongFile, 'not-it-9921\n', { mode: 0o600 });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pwFile = secretFile(t, PASSWORD);
+  const wrongFile = secretFile(t, 'not-it-9921');
   for (const dialects of ['both', 'rest-only'] as const) {
     const rig = await startVcenter({ dialects });
     try {

@@ -3,20 +3,11 @@
 // take are usage errors, and the SecureOn password appears nowhere.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 import { FakeNic } from '../fakes/wol/nic.ts';
 
 const MAC = '52:54:00:cc:00:01';
 const SECRET = 'f0:0d:ca:fe:ba:be';
-
-function secretFile(text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'wol-cli-')), 'secureon');
-  writeFileSync(f, `${text}\n`, { mode: 0o600 });
-  return f;
-}
 
 test('on: verified false; exit 1 without --unverified-ok, 0 with it; three packets each time', async (t) => {
   const nic = await FakeNic.start({ mac: MAC });
@@ -38,11 +29,11 @@ test('on: verified false; exit 1 without --unverified-ok, 0 with it; three packe
 test('--secureon-file: the packet carries it, the output never shows it', async (t) => {
   const nic = await FakeNic.start({ mac: MAC, secureOn: Uint8Array.from(Buffer.from('f00dcafebabe', 'hex')) });
   t.teardown(() => nic.close());
-  const f = secretFile(SECRET);
+  const f = secretFile(t, SECRET);
   const runs = [
     await runAgent(['oob', 'wol', 'on', '--mac', MAC, '--host', '127.0.0.1', '--port', String(nic.port), '--secureon-file', f, '--json']),
     await runAgent(['oob', 'wol', 'status', '--mac', MAC, '--secureon-file', f]),
-    await runAgent(['oob', 'wol', 'on', '--mac', MAC, '--secureon-file', secretFile('Sekr1t-not-hex')]),
+    await runAgent(['oob', 'wol', 'on', '--mac', MAC, '--secureon-file', secretFile(t, 'Sekr1t-not-hex')]),
   ];
   t.true(await nic.waitFor(3, 2000));
   t.true(nic.log.every((p) => p.woke && p.bytes.length === 108));
@@ -64,10 +55,10 @@ test('status is UNSUPPORTED (exit 1); missing --mac, --password-file, and a wol 
   const noMac = await runAgent(['oob', 'wol', 'on']);
   t.is(noMac.code, 2);
   t.regex(noMac.err, /wol needs --mac/);
-  const pw = await runAgent(['oob', 'wol', 'on', '--mac', MAC, '--password-file', secretFile('x')]);
+  const pw = await runAgent(['oob', 'wol', 'on', '--mac', MAC, '--password-file', secretFile(t, 'x')]);
   t.is(pw.code, 2);
   t.regex(pw.err, /wol takes no --password-file/);
-  const foreign = await runAgent(['oob', 'ipmi', 'status', '--host', '127.0.0.1', '--password-file', secretFile('x'), '--relay-socket', '/tmp/x.sock']);
+  const foreign = await runAgent(['oob', 'ipmi', 'status', '--host', '127.0.0.1', '--password-file', secretFile(t, 'x'), '--relay-socket', '/tmp/x.sock']);
   t.is(foreign.code, 2);
   t.regex(foreign.err, /--relay-socket does not apply to ipmi/);
   const bad = await runAgent(['oob', 'wol', 'on', '--mac', 'ff:ff:ff:ff:ff:ff', '--host', '127.0.0.1']);

@@ -5,7 +5,7 @@
 
 import test from 'ava';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deadlineIn, type ChannelResult, type PowerDriver } from '../../agent/channels/types.ts';
@@ -19,7 +19,7 @@ import { runDaemon } from '../../agent/daemon/run.ts';
 import { DEFAULT_RELAY_LIMITS, wolRelayHandler } from '../../agent/daemon/wol-relay.ts';
 import { createLogger } from '../../agent/log.ts';
 import { SysRoot } from '../../agent/probe/sysroot.ts';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile } from '../helpers/run.ts';
 import { FakeNic } from '../fakes/wol/nic.ts';
 
 interface Daemon {
@@ -161,8 +161,7 @@ test('secure-on file through the CLI relay is never printed', async (t) => {
   t.teardown(() => d.stop());
   const nic = await FakeNic.start({ mac: '52:54:00:aa:00:05', secureOn: Uint8Array.from([0x13, 0x57, 0x9b, 0xdf]) });
   t.teardown(() => nic.close());
-  const f = join(mkdtempSync(join(tmpdir(), 'wol-so-')), 'so');
-  writeFileSync(f, '13:57:9b:df\n', { mode: 0o600 });
+  const f = secretFile(t, '13:57:9b:df');
   const r = await runAgent(['oob', 'wol', 'on', '--mac', '52:54:00:aa:00:05', '--host', '127.0.0.1', '--port', String(nic.port), '--relay-socket', d.socket, '--secureon-file', f]);
   t.is(r.code, 1, 'unverified without --unverified-ok');
   t.regex(r.out, /^wol on: sent, unverified/);

@@ -2,12 +2,9 @@
 // ipmitool), the Redfish fake over pinned HTTPS, and the usage errors. The
 // password is distinctive and looked for in everything the command printed.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { runAgent } from '../helpers/run.ts';
+import { runAgent, secretFile, type OobJson } from '../helpers/run.ts';
 import { startSim } from '../ipmi/sim.ts';
 import { makeCert } from '../fakes/redfish/cert.ts';
 import { FakeRedfish } from '../fakes/redfish/server.ts';
@@ -22,22 +19,6 @@ const haveIpmi = async (): Promise<boolean> => {
   }
 };
 
-function passwordFile(pw: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'oob-cli-')), 'pw');
-  writeFileSync(f, `${pw}\n`, { mode: 0o600 });
-  return f;
-}
-
-interface Json {
-  channel: string;
-  action: string;
-  state: string;
-  verified: boolean;
-  attempts: number;
-  elapsedMs: number;
-  error?: { code: string };
-}
-
 test('ipmi: status, off, cycle through the CLI; ipmitool sees the same state', async (t) => {
   if (!(await haveIpmi())) return t.fail('ipmi_sim and ipmitool are required (make deps installs them)');
   const sim = await startSim({ initialPower: 'on' });
@@ -51,14 +32,14 @@ test('ipmi: status, off, cycle through the CLI; ipmitool sees the same state', a
 
   const off = await runAgent(['oob', 'ipmi', 'off', '--json', ...base]);
   t.is(off.code, 0, off.err);
-  const j = JSON.parse(off.out) as Json;
+  const j = JSON.parse(off.out) as OobJson;
   t.like(j, { channel: 'ipmi', action: 'off', state: 'off', verified: true });
   t.true(j.attempts >= 3, 'status, off, status at least');
   t.is(await ipmitool(), 'Chassis Power is off');
 
   const cyc = await runAgent(['oob', 'ipmi', 'cycle', '--json', ...base]);
   t.is(cyc.code, 0, cyc.err);
-  t.like(JSON.parse(cyc.out) as Json, { state: 'on', verified: true });
+  t.like(JSON.parse(cyc.out) as OobJson, { state: 'on', verified: true });
   t.is(await ipmitool(), 'Chassis Power is on');
   for (const r of [st, off, cyc]) t.false((r.out + r.err).includes(sim.password));
 });
@@ -68,9 +49,9 @@ test('ipmi: a wrong password exits 1 with AUTH, and the password is never printe
   const sim = await startSim();
   t.teardown(() => sim.stop());
   const wrong = 'Wr0ng-pass-7781';
-  const r = await runAgent(['oob', 'ipmi', 'status', '--json', '--host', sim.host, '--port', String(sim.port), '--user', 'admin', '--password-file', passwordFile(wrong), '--timeout', '10']);
+  const r = await runAgent(['oob', 'ipmi', 'status', '--json', '--host', sim.host, '--port', String(sim.port), '--user', 'admin', '--password-file', secretFile(t, wrong), '--timeout', '10']);
   t.is(r.code, 1);
-  const j = JSON.parse(r.out) as Json;
+  const j = JSON.parse(r.out) as OobJson;
   t.is(j.error?.code, 'AUTH');
   t.false(j.verified);
   t.true(j.elapsedMs < 10_000);
@@ -83,23 +64,23 @@ test('redfish over pinned HTTPS: cycle verified; a wrong pin sends no credential
   const fake = new FakeRedfish({ user: 'fence', password: pw, systems: [{ id: '1', power: 'On' }], transitionMs: 200, tls: { key: cert.key, cert: cert.cert } });
   const port = await fake.start();
   t.teardown(() => fake.stop());
-  const base = ['--host', '127.0.0.1', '--port', String(port), '--user', 'fence', '--password-file', passwordFile(pw), '--timeout', '30'];
+  const base = ['--host', '127.0.0.1', '--port', String(port), '--user', 'fence', '--password-file', secretFile(t, pw), '--timeout', '30'];
   const r = await runAgent(['oob', 'redfish', 'cycle', '--json', '--tls-fingerprint', cert.pin, ...base]);
   t.is(r.code, 0, r.err);
-  t.like(JSON.parse(r.out) as Json, { channel: 'redfish', action: 'cycle', state: 'on', verified: true });
+  t.like(JSON.parse(r.out) as OobJson, { channel: 'redfish', action: 'cycle', state: 'on', verified: true });
   t.is(fake.openSessions, 0, 'the CLI logs out');
   t.true(fake.seen.some((s) => s.power === 'Off'), 'the machine was seen off on the way');
 
   const seen = fake.seen.length;
   const bad = await runAgent(['oob', 'redfish', 'status', '--json', '--tls-fingerprint', `sha256:${'00'.repeat(32)}`, ...base]);
   t.is(bad.code, 1);
-  t.is((JSON.parse(bad.out) as Json).error?.code, 'TLS');
+  t.is((JSON.parse(bad.out) as OobJson).error?.code, 'TLS');
   t.is(fake.seen.length, seen, 'no request reached the service');
   for (const x of [r, bad]) t.false((x.out + x.err).includes(pw));
 });
 
 test('usage: missing password file, unknown channel or action, bad fingerprint -> exit 2', async (t) => {
-  const pf = passwordFile('x');
+  const pf = secretFile(t, 'x');
   for (const argv of [
     ['oob', 'ipmi', 'status', '--host', 'h'],
     ['oob', 'telnet', 'status', '--host', 'h', '--password-file', pf],
@@ -115,7 +96,7 @@ test('usage: missing password file, unknown channel or action, bad fingerprint -
 });
 
 test('redfish without a pin or --insecure-http is refused before any I/O', async (t) => {
-  const r = await runAgent(['oob', 'redfish', 'status', '--json', '--host', '127.0.0.1', '--port', '9', '--password-file', passwordFile('pw-1')]);
+  const r = await runAgent(['oob', 'redfish', 'status', '--json', '--host', '127.0.0.1', '--port', '9', '--password-file', secretFile(t, 'pw-1')]);
   t.is(r.code, 1);
-  t.like(JSON.parse(r.out) as Json, { verified: false, attempts: 0, error: { code: 'CONFIG' } });
+  t.like(JSON.parse(r.out) as OobJson, { verified: false, attempts: 0, error: { code: 'CONFIG' } });
 });

@@ -9,7 +9,8 @@
 import { cerr, cok, type ChannelError, type ChannelResult, type Observed } from '../types.ts';
 import type { ApiReply } from '../http/api.ts';
 import { providerError } from '../cloud/errors.ts';
-import { idAt, isObject, objectAt, oneOf, stringAt } from '../cloud/json.ts';
+import { isObject, objectAt, oneOf, stringAt } from '../cloud/json.ts';
+import { parseActionObject } from '../cloud/action.ts';
 import type { ActionState } from '../cloud/provider.ts';
 
 /**
@@ -31,19 +32,12 @@ export function parseDroplet(json: unknown): ChannelResult<Observed> {
   return cok(s.value === 'active' ? 'on' : 'off');
 }
 
-export function parseAction(json: unknown): ChannelResult<ActionState> {
-  const a = objectAt(json, 'action', 'action reply');
-  if (!a.ok) return a;
-  const id = idAt(a.value, 'id', 'action');
-  if (!id.ok) return id;
-  const raw = stringAt(a.value, 'status', `action ${id.value}`);
-  if (!raw.ok) return raw;
-  const st = oneOf(raw.value, ['in-progress', 'completed', 'errored'] as const, `action ${id.value} status`);
-  if (!st.ok) return st;
-  const type = typeof a.value.type === 'string' ? ` (${a.value.type.slice(0, 40)})` : '';
-  if (st.value === 'errored') return cerr('STATE', `DigitalOcean action ${id.value}${type} errored`);
-  return cok({ id: id.value, done: st.value === 'completed' });
-}
+/** An action object; an errored one is named by its type, the only detail the object gives. */
+export const parseAction = (json: unknown): ChannelResult<ActionState> =>
+  parseActionObject(json, { running: 'in-progress', done: 'completed', failed: 'errored' }, (a, id) => {
+    const type = typeof a.type === 'string' ? ` (${a.type.slice(0, 40)})` : '';
+    return `DigitalOcean action ${id}${type} errored`;
+  });
 
 export const parseAccepted = (r: ApiReply): ChannelResult<ActionState> => parseAction(r.json);
 

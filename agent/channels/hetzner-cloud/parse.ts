@@ -5,10 +5,11 @@
 //   GET /actions/{id}          -> {"action": {...}}
 //   errors                     -> {"error": {"code", "message", "details"}}
 
-import { cerr, cok, type ChannelError, type ChannelErrorCode, type ChannelResult, type Observed } from '../types.ts';
+import { cok, type ChannelError, type ChannelErrorCode, type ChannelResult, type Observed } from '../types.ts';
 import type { ApiReply } from '../http/api.ts';
 import { providerError } from '../cloud/errors.ts';
-import { idAt, isObject, objectAt, oneOf, stringAt } from '../cloud/json.ts';
+import { isObject, objectAt, oneOf, stringAt } from '../cloud/json.ts';
+import { parseActionObject } from '../cloud/action.ts';
 import type { ActionState } from '../cloud/provider.ts';
 
 const SERVER_STATUS = ['running', 'initializing', 'starting', 'stopping', 'off', 'deleting', 'migrating', 'rebuilding', 'unknown'] as const;
@@ -28,23 +29,13 @@ export function parseServer(json: unknown): ChannelResult<Observed> {
 }
 
 /** An action object; one that ended in error is that error, with Hetzner's own code and message. */
-export function parseAction(json: unknown): ChannelResult<ActionState> {
-  const a = objectAt(json, 'action', 'action reply');
-  if (!a.ok) return a;
-  const id = idAt(a.value, 'id', 'action');
-  if (!id.ok) return id;
-  const raw = stringAt(a.value, 'status', `action ${id.value}`);
-  if (!raw.ok) return raw;
-  const st = oneOf(raw.value, ['running', 'success', 'error'] as const, `action ${id.value} status`);
-  if (!st.ok) return st;
-  if (st.value === 'error') {
-    const e = a.value.error;
+export const parseAction = (json: unknown): ChannelResult<ActionState> =>
+  parseActionObject(json, { running: 'running', done: 'success', failed: 'error' }, (a, id) => {
+    const e = a.error;
     const why = isObject(e) ? `${String(e.code ?? '')}: ${String(e.message ?? '')}` : 'no reason given';
-    const cmd = typeof a.value.command === 'string' ? ` (${a.value.command})` : '';
-    return cerr('STATE', `Hetzner action ${id.value}${cmd} failed: ${why.slice(0, 200)}`);
-  }
-  return cok({ id: id.value, done: st.value === 'success' });
-}
+    const cmd = typeof a.command === 'string' ? ` (${a.command})` : '';
+    return `Hetzner action ${id}${cmd} failed: ${why.slice(0, 200)}`;
+  });
 
 export const parseAccepted = (r: ApiReply): ChannelResult<ActionState> => parseAction(r.json);
 

@@ -3,17 +3,8 @@
 // looked for in everything printed.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent } from '../../helpers/run.ts';
+import { runAgent, secretFile } from '../../helpers/run.ts';
 import type { ProviderRig } from './suite.ts';
-
-function tokenFile(token: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'cloud-cli-')), 'token');
-  writeFileSync(f, `${token}\n`, { mode: 0o600 });
-  return f;
-}
 
 /** `agent oob NAME cycle` and a wrong token through main(): exit codes, JSON, and the token in no output. */
 export function cliSuite(rig: ProviderRig): void {
@@ -23,12 +14,12 @@ export function cliSuite(rig: ProviderRig): void {
     t.teardown(() => f.stop());
     const ids = Object.entries(rig.idParams).flatMap(([k, v]) => [`--${k}`, v]);
     const base = ['--endpoint', f.server.url + rig.basePath, '--insecure-http', ...ids, '--timeout', '30'];
-    const ok = await runAgent(['oob', rig.name, 'cycle', '--json', '--token-file', tokenFile(f.token), ...base]);
+    const ok = await runAgent(['oob', rig.name, 'cycle', '--json', '--token-file', secretFile(t, f.token), ...base]);
     t.is(ok.code, 0, ok.err);
     t.like(JSON.parse(ok.out) as object, { channel: rig.name, action: 'cycle', state: 'on', verified: true });
     t.deepEqual(f.machine.requests, ['off', 'on']);
     const wrong = 'Wr0ng-cloud-token-5150';
-    const bad = await runAgent(['oob', rig.name, 'status', '--json', '--token-file', tokenFile(wrong), ...base]);
+    const bad = await runAgent(['oob', rig.name, 'status', '--json', '--token-file', secretFile(t, wrong), ...base]);
     t.is(bad.code, 1);
     t.like(JSON.parse(bad.out) as object, { verified: false, error: { code: 'AUTH' } });
     const usage = await runAgent(['oob', rig.name, 'status', ...base]);
