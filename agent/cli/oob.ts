@@ -3,7 +3,7 @@
 // confirmed the end state. The password comes from a file (never argv) and
 // appears in no output.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import type { FlagSpec, Parsed } from './args.ts';
 import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
@@ -31,16 +31,22 @@ function intFlag(args: Parsed, name: string, min: number, max: number): number |
   return Number(v);
 }
 
-/** The first line of the file, without its line break: what ipmitool -f and fence agents read. */
-async function readSecret(flag: string, path: string): Promise<string> {
+/**
+ * The first line of the file, without its line break: what ipmitool -f and fence agents read.
+ * Synchronous on purpose: the first asynchronous file call starts libuv's thread pool, a few
+ * milliseconds of a command whose whole run is tens of them.
+ */
+function readSecret(flag: string, path: string): string {
   let size: number;
+  let text: string;
   try {
-    size = (await stat(path)).size;
+    size = statSync(path).size;
+    if (size > MAX_SECRET_BYTES) throw new UsageError(`agent oob: --${flag} ${path} is larger than ${MAX_SECRET_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`agent oob: --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  if (size > MAX_SECRET_BYTES) throw new UsageError(`agent oob: --${flag} ${path} is larger than ${MAX_SECRET_BYTES} bytes`);
-  const text = await readFile(path, 'utf8');
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   if (line.length === 0) throw new UsageError(`agent oob: --${flag} ${path} is empty`);
   return line;
@@ -64,7 +70,7 @@ function channelFlagSpecs(): FlagSpec[] {
   }));
 }
 
-async function options(args: Parsed, channel: ChannelName, entry: ChannelEntry): Promise<ChannelOptions> {
+function options(args: Parsed, channel: ChannelName, entry: ChannelEntry): ChannelOptions {
   const own = new Set(entry.flags.map((f) => f.name));
   for (const name of args.flags.keys()) {
     if (!COMMON.has(name) && !own.has(name)) throw new UsageError(`agent oob: --${name} does not apply to ${channel}`);
@@ -85,12 +91,12 @@ async function options(args: Parsed, channel: ChannelName, entry: ChannelEntry):
       if (f.required) throw new UsageError(`agent oob: ${channel} needs --${f.name}`);
       continue;
     }
-    if (f.secret) secrets[f.name] = await readSecret(f.name, v as string);
+    if (f.secret) secrets[f.name] = readSecret(f.name, v as string);
     else params[f.name] = v === true ? 'true' : v;
   }
   const opts: ChannelOptions = { insecureHttp: args.flags.has('insecure-http'), allowWeakCiphers: args.flags.has('allow-weak-ciphers'), params, secrets };
   if (host !== undefined) opts.host = host;
-  if (pwPath) opts.password = await readSecret('password-file', pwPath);
+  if (pwPath) opts.password = readSecret('password-file', pwPath);
   const port = intFlag(args, 'port', 1, 65535);
   if (port !== undefined) opts.port = port;
   const user = str(args, 'user');
@@ -153,7 +159,7 @@ export const oobCommand: Command = {
     if (!isAction(action)) throw new UsageError(`agent oob: unknown action '${action}' (${ACTIONS.join(', ')})`);
     const entry: ChannelEntry = CHANNELS[channel];
     const timeoutMs = (intFlag(args, 'timeout', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000;
-    const opts = await options(args, channel, entry);
+    const opts = options(args, channel, entry);
     const mod = await entry.load();
     const driver = mod.open(opts);
     if (!driver.ok) return report(io, args, channel, action, { ok: false, error: { ...driver.error, attempts: 0, elapsedMs: 0, steps: [] } });
