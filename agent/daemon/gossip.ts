@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { GossipDriver } from '../gossip/driver.ts';
 import { SwimNode } from '../gossip/swim.ts';
 import { identityTrust, INCARNATION_SPAN } from '../gossip/trust.ts';
-import { DEFAULT_CONFIG, type GossipConfig } from '../gossip/types.ts';
+import { DEFAULT_CONFIG, type GossipConfig, type WakeRequest } from '../gossip/types.ts';
 import { readPublicKey } from '../identity/keys.ts';
 import { buildRecord, type RecordInput } from '../identity/record.ts';
 import { createSession } from '../identity/session.ts';
@@ -47,7 +47,7 @@ export interface GossipMember {
 }
 
 /** Builds the core, its driver and the record maker of this run's session. */
-export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log: Logger }): Promise<GossipMember> {
+export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log: Logger; onWake?: (w: WakeRequest) => void }): Promise<GossipMember> {
   const g = config.gossip;
   if (g === null) throw new Error('buildGossip called without a gossip section');
   const dir = config.node.identityDir;
@@ -91,7 +91,7 @@ export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log
   deps.log.info({ node: cfg.name, addr: cfg.addr, bind: g.bind, seeds: cfg.seeds.length, incarnation: cfg.incarnation }, 'gossip configured');
   const id = identity.value;
   return {
-    driver: new GossipDriver({ core, bind: g.bind, maxPacketBytes: cfg.maxPacketBytes, log: deps.log }),
+    driver: new GossipDriver({ core, bind: g.bind, maxPacketBytes: cfg.maxPacketBytes, log: deps.log, ...(deps.onWake ? { onWake: deps.onWake } : {}) }),
     makeRecord: (input) => buildRecord(id, session, input),
   };
 }

@@ -15,7 +15,8 @@ import { controlSocketPath, type AgentConfig } from './config.ts';
 import { watchdogIntervalMs, type Notifier } from './notify.ts';
 import { armWatchdog } from './watchdog.ts';
 import { startControl } from './control.ts';
-import { wolRelayHandler } from './wol-relay.ts';
+import { wolRelay } from './wol-relay.ts';
+import { gerr } from '../gossip/types.ts';
 import { startAttesting } from './attesting.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
@@ -80,9 +81,11 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
 
   let gossip: GossipDriver | null = null;
   let attesting: { stop(): void } | null = null;
+  // One relay and one rate limit for both ways a wake reaches this node: the control socket and gossip peers.
+  const relay = wolRelay({ log, peerTarget: config.heal.wakeTarget, askPeers: (subject, mac) => (gossip ? gossip.askWake(subject, mac) : gerr('REFUSED', 'gossip is not running')) });
   if (config.gossip) {
     try {
-      const member = await buildGossip(config, { sys: deps.sys, log });
+      const member = await buildGossip(config, { sys: deps.sys, log, onWake: relay.fromPeer });
       gossip = member.driver;
       await gossip.start();
       attesting = startAttesting({ driver: gossip, makeRecord: member.makeRecord, sys: deps.sys, log, watchdogArmed: wd !== null });
@@ -110,7 +113,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
           const { name: _name, addr, state, incarnation, members, ...detail } = gossip.status();
           return { ...base, addr, state, incarnation, members, gossip: detail };
         },
-        wolRelay: wolRelayHandler({ log }),
+        wolRelay: relay.control,
       },
       log,
     );

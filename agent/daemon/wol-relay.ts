@@ -4,10 +4,12 @@
 // the MAC in the request, and is rate-limited per MAC and in total, so even a
 // misbehaving local client cannot turn the daemon into a packet source.
 //
-// A remote peer asking over gossip is not wired yet; the design (a signed
-// request from a verified member, only for a member this node holds dead,
-// whose MAC this node learnt from that member's own attestation record) is in
-// agent/channels/wol/README.md.
+// Across segments it goes through gossip (agent/gossip/wake.ts): with
+// "peers":NODE the request has members wake NODE on their segments, and a
+// member's request that the gossip core accepted (a live member asking, for a
+// member this node holds dead) is sent here under the same limits. That path
+// carries no SecureOn password and goes to heal.wakeTarget (the limited
+// broadcast by default).
 
 import type { Logger } from 'pino';
 import { deadlineIn, type ChannelResult } from '../channels/types.ts';
@@ -15,6 +17,7 @@ import { buildMagic, formatMac } from '../channels/wol/magic.ts';
 import { parseRelayRequest } from '../channels/wol/relay-codec.ts';
 import { sendMagic, type WolTarget } from '../channels/wol/send.ts';
 import type { OpReply } from './control.ts';
+import type { GossipResult, WakeRequest } from '../gossip/types.ts';
 
 export interface RelayLimits {
   windowMs: number;
@@ -30,6 +33,10 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = { windowMs: 60_000, perMac: 6, 
 
 export interface RelayDeps {
   log: Logger;
+  /** Where peer-asked wakes go (config heal.wakeTarget); the limited broadcast on port 9 by default. */
+  peerTarget?: WolTarget;
+  /** Asks gossip members to wake a dead member (GossipDriver.askWake); absent when gossip is off. */
+  askPeers?: (subject: string, mac: Uint8Array) => GossipResult<number>;
   limits?: RelayLimits;
   now?: () => number;
   send?: (t: WolTarget, packet: Uint8Array, budgetMs: number) => Promise<ChannelResult<number>>;
@@ -68,16 +75,35 @@ class RateLimit {
   }
 }
 
-export function wolRelayHandler(deps: RelayDeps): (req: Readonly<Record<string, unknown>>) => Promise<OpReply> {
+export interface WolRelay {
+  /** The control socket's `wol-relay` op. */
+  control(req: Readonly<Record<string, unknown>>): Promise<OpReply>;
+  /** A wake a gossip member asked for (GossipDriver's onWake). */
+  fromPeer(w: WakeRequest): void;
+}
+
+export function wolRelay(deps: RelayDeps): WolRelay {
   const limits = deps.limits ?? DEFAULT_RELAY_LIMITS;
   const rate = new RateLimit(limits, deps.now ?? Date.now);
   const send = deps.send ?? ((t, p, ms) => sendMagic(t, p, deadlineIn(ms)));
-  return async (raw) => {
+  const fromPeer = (w: WakeRequest): void => {
+    const where = { mac: formatMac(w.mac), subject: w.subject, asker: w.from };
+    const refused = rate.take(where.mac);
+    if (refused !== null) return void deps.log.warn(where, 'wol for a peer refused: rate limit');
+    const packet = buildMagic(w.mac, null);
+    if (!packet.ok) return void deps.log.warn({ ...where, err: packet.error.message }, 'wol for a peer refused');
+    void send(deps.peerTarget ?? { host: '255.255.255.255', port: 9 }, packet.value, limits.sendBudgetMs).then((r) => {
+      if (r.ok) deps.log.info({ ...where, sent: r.value }, 'wol relayed for a peer');
+      else deps.log.warn({ ...where, code: r.error.code, err: r.error.message }, 'wol for a peer failed');
+    });
+  };
+  const control = async (raw: Readonly<Record<string, unknown>>): Promise<OpReply> => {
     const req = parseRelayRequest(raw);
     if (!req.ok) {
       deps.log.warn({ code: req.error.code, err: req.error.message }, 'wol relay refused');
       return req;
     }
+    if (req.value.peers !== null) return askPeers(req.value.peers, req.value.mac);
     const mac = formatMac(req.value.mac);
     const where = { mac, broadcast: req.value.broadcast, port: req.value.port };
     const refused = rate.take(mac);
@@ -96,4 +122,18 @@ export function wolRelayHandler(deps: RelayDeps): (req: Readonly<Record<string, 
     deps.log.info({ ...where, sent: r.value, secureOn: req.value.secureOn !== null }, 'wol relayed');
     return { ok: true, value: { sent: r.value } };
   };
+  const askPeers = (subject: string, macBytes: Uint8Array): OpReply => {
+    const where = { mac: formatMac(macBytes), subject };
+    if (!deps.askPeers) return { ok: false, error: { code: 'CONFIG', message: 'this daemon runs no gossip: it has no peers to ask' } };
+    const r = deps.askPeers(subject, macBytes);
+    // Not dead here yet: the healer asks again once this node's view has caught up.
+    if (!r.ok) return { ok: false, error: { code: r.error.code === 'REFUSED' ? 'STATE' : 'CONFIG', message: r.error.message } };
+    if (r.value === 0) return { ok: false, error: { code: 'UNREACHABLE', message: 'no live member to ask' } };
+    deps.log.info({ ...where, asked: r.value }, 'wol asked of peers');
+    return { ok: true, value: { sent: r.value, via: 'peers' } };
+  };
+  return { control, fromPeer };
 }
+
+/** The control handler alone (a daemon without gossip, and the tests of the local relay). */
+export const wolRelayHandler = (deps: RelayDeps): WolRelay['control'] => wolRelay(deps).control;

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { StreamTransport, type StreamLimits } from './stream.ts';
 import type { SwimStats } from './swim.ts';
-import type { Addr, MemberEvent, MemberState, MemberView, Outbound, Rejection } from './types.ts';
+import { gerr, type Addr, type GossipResult, type MemberEvent, type MemberState, type MemberView, type Outbound, type Rejection, type WakeRequest } from './types.ts';
 import { UdpTransport } from './udp.ts';
 
 /** The part of SwimNode the driver uses (a fake core in the driver's tests). */
@@ -26,6 +26,8 @@ export interface GossipCore {
   self(): MemberView;
   stats(): SwimStats;
   setAttestation(record: Uint8Array, now: number): void;
+  askWake?(subject: string, mac: Uint8Array, now: number): GossipResult<number>;
+  takeWakes?(): WakeRequest[];
 }
 
 export interface DriverOptions {
@@ -38,6 +40,8 @@ export interface DriverOptions {
   rejectionLogPerSec?: number;
   streamLimits?: Partial<StreamLimits>;
   clock?: () => number;
+  /** A member asked this node to wake a dead peer on its segment (the daemon's relay sends the packet). */
+  onWake?: (w: WakeRequest) => void;
 }
 
 export interface DriverCounters {
@@ -131,10 +135,12 @@ export class GossipDriver {
     let outbound: Outbound[] = [];
     let events: MemberEvent[] = [];
     let rejections: Rejection[] = [];
+    let wakes: WakeRequest[] = [];
     try {
       outbound = this.core.takeOutbound();
       events = this.core.takeEvents();
       rejections = this.core.takeRejections();
+      wakes = this.core.takeWakes?.() ?? [];
     } catch (e) {
       this.counters.coreErrors++;
       this.log.error({ err: (e as Error).message }, 'gossip core threw while draining');
@@ -142,6 +148,13 @@ export class GossipDriver {
     for (const e of events) this.log.info({ member: e.name, from: e.from, to: e.to, incarnation: e.incarnation }, 'member state');
     for (const r of rejections) this.reject(r);
     if (this.windowSuppressed > 0) this.turnWindow();
+    for (const w of wakes) {
+      try {
+        this.opts.onWake?.(w);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'wake handler threw');
+      }
+    }
     if (this.running) {
       for (const o of outbound) {
         if (o.kind === 'packet') this.udp?.send(o.to, o.bytes);
@@ -215,6 +228,13 @@ export class GossipDriver {
 
   members(): MemberView[] {
     return this.core.members();
+  }
+
+  /** Has members wake `subject` (which this node must hold dead) on their segments: how many were asked. */
+  askWake(subject: string, mac: Uint8Array): GossipResult<number> {
+    const ask = this.core.askWake?.bind(this.core);
+    if (!this.running || !ask) return gerr('REFUSED', 'gossip is not running');
+    return this.call('wake', null, (now) => ask(subject, mac, now)) ?? gerr('REFUSED', 'the gossip core failed');
   }
 
   status(): GossipStatus {

@@ -10,7 +10,8 @@ import { ProbeOrder } from './probe-order.ts';
 import { decodeFrame, digestHash, encodeFrame, newer, pushPullInterval, STATE_CODE, type DigestEntry, type Frame, type MemberRecord, type Phase } from './pushpull.ts';
 import { BroadcastQueue, FINAL_WEIGHT, retransmitLimit } from './queue.ts';
 import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
-import type { Addr, GossipConfig, GossipError, MemberEvent, MemberView, Outbound, PeerKey, Rejection, Trust } from './types.ts';
+import { gerr, gok, type Addr, type GossipConfig, type GossipError, type GossipResult, type MemberEvent, type MemberView, type Outbound, type PeerKey, type Rejection, type Trust, type WakeRequest } from './types.ts';
+import { WAKE_FANOUT, WakeDesk } from './wake.ts';
 import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
 
 interface ProbeRun {
@@ -66,6 +67,7 @@ export class SwimNode {
   private readonly wantAtt = new Set<string>();
   private myAtt: Attestation | null = null;
   private readonly asked = new Map<Addr, number>();
+  private readonly wakes: WakeDesk;
   private lastAsked = Number.NEGATIVE_INFINITY;
   private readonly reminded = new Map<string, number>();
   /** Deaths refused for accusers not known yet, retried as members are learned (see retryParked). */
@@ -102,6 +104,8 @@ export class SwimNode {
     this.nextProbeAt = now + Math.floor(random() * cfg.probeIntervalMs);
     this.nextGossipAt = now + cfg.gossipIntervalMs;
     this.nextPushPullAt = now + this.rejoinMs();
+    // A replayed packet is accepted within the skew window either side: remember request ids for both.
+    this.wakes = new WakeDesk(2 * cfg.maxSkewMs);
   }
 
   // ---- driver interface ----
@@ -126,7 +130,7 @@ export class SwimNode {
     if (body.sender === this.me.name) return this.reject(from, { code: 'NOT_AUTHOR', message: 'packet claims to come from this node' }, now);
     if (Math.abs(body.sentAt - now) > this.cfg.maxSkewMs) return this.reject(from, { code: 'TIME', message: `packet from ${body.sender} sent ${body.sentAt - now} ms from now` }, now);
     if (!this.authentic(body.sender, body.msgs, signed, sig, now, from)) return;
-    for (const m of body.msgs) this.onMsg(from, m, now);
+    for (const m of body.msgs) this.onMsg(from, m, now, body.sender);
   }
 
   receiveStream(from: Addr, bytes: Uint8Array, now: number): Uint8Array | null {
@@ -253,6 +257,26 @@ export class SwimNode {
     for (const m of this.pick(this.cfg.gossipNodes * 2, () => true)) this.send(m.addr, [{ type: 'update', update: s }], null);
   }
 
+  /**
+   * Asks up to WAKE_FANOUT live members to send a Wake-on-LAN packet for `mac` on their own
+   * segments: only for a member this node holds dead, as the members asked will check too.
+   * Returns how many were asked.
+   */
+  askWake(subject: string, mac: Uint8Array, now: number): GossipResult<number> {
+    this.now = now;
+    if (mac.length !== 6) return gerr('MALFORMED', 'a MAC is 6 bytes');
+    const m = this.table.members.get(subject);
+    if (!m || m.state !== 'dead') return gerr('REFUSED', `${subject} is ${m?.state ?? 'not a member'} here, not dead: members would refuse to wake it`);
+    const peers = this.pick(WAKE_FANOUT, (p) => isLive(p) && p.name !== subject);
+    for (const p of peers) this.send(p.addr, [{ type: 'wake', nonce: this.nextSeq(), subject, mac }], null);
+    return gok(peers.length);
+  }
+
+  /** Wake requests members sent that this node accepted, for the daemon to carry out. */
+  takeWakes(): WakeRequest[] {
+    return this.wakes.take();
+  }
+
   /** Every member this node can vouch for, as push-pull sends them: what a snapshot on disk (serf's snapshotter) would hold. */
   snapshot(): MemberRecord[] {
     return this.records(this.names.length ? [this.me.name, ...this.names] : [this.me.name]);
@@ -310,8 +334,16 @@ export class SwimNode {
     return false;
   }
 
-  private onMsg(from: Addr, m: Msg, now: number): void {
+  private onMsg(from: Addr, m: Msg, now: number, sender: string): void {
     switch (m.type) {
+      case 'wake': {
+        const subject = this.table.members.get(m.subject);
+        const asker = this.table.members.get(sender);
+        if (!asker || !isLive(asker)) return this.reject(from, { code: 'REFUSED', message: `wake for ${m.subject} from ${sender}, not a live member here` }, now);
+        if (!subject || subject.state !== 'dead') return this.reject(from, { code: 'REFUSED', message: `wake for ${m.subject} from ${sender}: this node holds it ${subject?.state ?? 'unknown'}, not dead` }, now);
+        this.wakes.accept({ from: sender, subject: m.subject, mac: m.mac, at: now }, m.nonce);
+        return;
+      }
       case 'ping':
         if (m.target === this.me.name) this.send(from, [{ type: 'ack', seq: m.seq }], null);
         return;

@@ -21,7 +21,8 @@ export type GossipErrorCode =
   | 'NOT_AUTHOR' // a member speaking for another (alive, leave, attestation of someone else)
   | 'STALE' // older than what we hold: a replay or a late copy
   | 'TIME' // a signed time outside the accepted window
-  | 'NO_QUORUM'; // a death without K distinct verified suspicions
+  | 'NO_QUORUM' // a death without K distinct verified suspicions
+  | 'REFUSED'; // a request this node will not act on (a wake for a member it does not hold dead)
 
 export interface GossipError {
   code: GossipErrorCode;
@@ -139,6 +140,14 @@ export interface MemberEvent {
   from: MemberState | null;
   to: MemberState;
   incarnation: number;
+  at: number;
+}
+
+/** A member asked this node to wake `subject` (wake.ts): the daemon sends the magic packet for `mac`. */
+export interface WakeRequest {
+  from: string;
+  subject: string;
+  mac: Uint8Array;
   at: number;
 }
 

@@ -39,7 +39,9 @@ export type Msg =
   | { type: 'ack'; seq: number }
   | { type: 'ping-req'; seq: number; target: string; targetAddr: Addr }
   | { type: 'nack'; seq: number }
-  | { type: 'update'; update: Signed };
+  | { type: 'update'; update: Signed }
+  /** Asks the receiver to send a Wake-on-LAN packet for `mac` on its own segment (wake.ts). */
+  | { type: 'wake'; nonce: number; subject: string; mac: Uint8Array };
 
 export interface PacketBody {
   sender: string;
@@ -48,7 +50,7 @@ export interface PacketBody {
 }
 
 const UPDATE_TAG = { alive: 0, suspect: 1, dead: 2, leave: 3 } as const;
-const MSG_TAG = { ping: 0, ack: 1, 'ping-req': 2, nack: 3, update: 4 } as const;
+const MSG_TAG = { ping: 0, ack: 1, 'ping-req': 2, nack: 3, update: 4, wake: 5 } as const;
 
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, structuredClone: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, structuredClone: false });
@@ -174,6 +176,8 @@ function writeMsg(m: Msg): unknown[] {
       return [MSG_TAG.nack, m.seq];
     case 'update':
       return [MSG_TAG.update, m.update.body, m.update.sig];
+    case 'wake':
+      return [MSG_TAG.wake, m.nonce, m.subject, m.mac];
   }
 }
 
@@ -196,6 +200,12 @@ function readMsg(v: unknown): Msg {
     case MSG_TAG.update:
       if (a.length !== 3) throw new Shape('update message');
       return { type: 'update', update: readSigned([a[1], a[2]], 'update') };
+    case MSG_TAG.wake: {
+      if (a.length !== 4) throw new Shape('wake');
+      const mac = need(bytes(a[3], 6), 'wake mac');
+      if (mac.length !== 6) throw new Shape('wake mac');
+      return { type: 'wake', nonce: seq(), subject: need(text(a[2], MAX_NAME), 'wake subject'), mac };
+    }
     default:
       throw new Shape('message type');
   }

@@ -175,12 +175,17 @@ test('fuzz: the parsers return a value or a typed error for any input, never thr
 const CHANNEL_CODES = new Set<ChannelErrorCode>(['CONFIG', 'PROTOCOL', 'BUSY', 'UNREACHABLE', 'TIMEOUT', 'AUTH', 'TLS', 'UNSUPPORTED', 'STATE']);
 
 test('relay codec: request round trip; fuzzed requests and replies give a value or a typed error', (t) => {
-  const req = { mac: unhex('525400abcdef'), broadcast: '10.0.0.255', port: 7, secureOn: unhex('a1b2c3d4') };
+  const req = { mac: unhex('525400abcdef'), broadcast: '10.0.0.255', port: 7, secureOn: unhex('a1b2c3d4'), peers: null };
   const line = encodeRelayRequest(req);
   t.is(line, '{"op":"wol-relay","mac":"52:54:00:ab:cd:ef","broadcast":"10.0.0.255","port":7,"secureon":"a1b2c3d4"}\n');
   const back = parseRelayRequest(JSON.parse(line));
   t.deepEqual(back, { ok: true, value: req });
-  t.deepEqual(parseRelayRequest({ op: 'wol-relay', mac: '52:54:00:ab:cd:ef' }), { ok: true, value: { mac: unhex('525400abcdef'), broadcast: '255.255.255.255', port: 9, secureOn: null } });
+  t.deepEqual(parseRelayRequest({ op: 'wol-relay', mac: '52:54:00:ab:cd:ef' }), { ok: true, value: { mac: unhex('525400abcdef'), broadcast: '255.255.255.255', port: 9, secureOn: null, peers: null } });
+  // Through gossip peers: a member name, and never a SecureOn password.
+  const viaPeers = { mac: unhex('525400abcdef'), broadcast: '255.255.255.255', port: 9, secureOn: null, peers: 'node-7' };
+  t.deepEqual(parseRelayRequest(JSON.parse(encodeRelayRequest(viaPeers))), { ok: true, value: viaPeers });
+  t.false(parseRelayRequest({ op: 'wol-relay', mac: '52:54:00:ab:cd:ef', peers: '../x' }).ok);
+  t.false(parseRelayRequest({ op: 'wol-relay', mac: '52:54:00:ab:cd:ef', peers: 'node-7', secureon: 'a1b2c3d4' }).ok);
   const refused = (v: unknown): string => {
     const r = parseRelayRequest(v);
     return r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`;

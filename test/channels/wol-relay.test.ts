@@ -16,7 +16,8 @@ import type { WolTarget } from '../../agent/channels/wol/send.ts';
 import { parseConfig } from '../../agent/daemon/config.ts';
 import { startControl } from '../../agent/daemon/control.ts';
 import { runDaemon } from '../../agent/daemon/run.ts';
-import { DEFAULT_RELAY_LIMITS, wolRelayHandler } from '../../agent/daemon/wol-relay.ts';
+import { DEFAULT_RELAY_LIMITS, wolRelay, wolRelayHandler } from '../../agent/daemon/wol-relay.ts';
+import type { GossipResult } from '../../agent/gossip/types.ts';
 import { createLogger } from '../../agent/log.ts';
 import { SysRoot } from '../../agent/probe/sysroot.ts';
 import { runAgent, secretFile } from '../helpers/run.ts';
@@ -169,4 +170,44 @@ test('secure-on file through the CLI relay is never printed', async (t) => {
   t.true(nic.log.every((p) => p.woke));
   const text = `${r.out}${r.err}${d.lines.join('')}`.toLowerCase();
   t.false(text.includes('13:57:9b:df') || text.includes('13579bdf'));
+});
+
+test('gossip: a peer-asked wake goes to the limited broadcast for exactly that MAC, under the same limits; peers are asked only through gossip', async (t) => {
+  const sent: Sent[] = [];
+  const lines: string[] = [];
+  const asked: string[] = [];
+  let answer: GossipResult<number> = { ok: true, value: 2 };
+  const relay = wolRelay({
+    log: createLogger({ format: 'json', level: 'debug', write: (s) => lines.push(s) }),
+    limits: { ...DEFAULT_RELAY_LIMITS, perMac: 2, total: 3 },
+    now: () => 5_000,
+    send: async (target, packet): Promise<ChannelResult<number>> => {
+      const p = parseMagic(packet);
+      sent.push({ t: target, mac: p.ok ? formatMac(p.value.mac) : `unparsable ${p.error.code}` });
+      return { ok: true, value: 3 };
+    },
+    askPeers: (subject, mac) => {
+      asked.push(`${subject} ${formatMac(mac)}`);
+      return answer;
+    },
+  });
+  const mac = Uint8Array.from([2, 0, 0, 0, 0, 9]);
+  for (let i = 0; i < 3; i++) relay.fromPeer({ from: 'b', subject: 'v', mac, at: 5_000 });
+  await new Promise((r) => setTimeout(r, 20));
+  t.deepEqual(sent, [
+    { t: { host: '255.255.255.255', port: 9 }, mac: '02:00:00:00:00:09' },
+    { t: { host: '255.255.255.255', port: 9 }, mac: '02:00:00:00:00:09' },
+  ]);
+  t.true(lines.some((l) => l.includes('wol for a peer refused: rate limit')));
+  t.true(lines.some((l) => l.includes('"asker":"b"') && l.includes('wol relayed for a peer')));
+  // The control op with "peers": gossip asks, this node sends nothing itself.
+  t.deepEqual(await relay.control({ op: 'wol-relay', mac: '02:00:00:00:00:0a', peers: 'v' }), { ok: true, value: { sent: 2, via: 'peers' } });
+  t.deepEqual(asked, ['v 02:00:00:00:00:0a']);
+  t.is(sent.length, 2);
+  answer = { ok: false, error: { code: 'REFUSED', message: 'v is alive here, not dead' } };
+  t.like(await relay.control({ op: 'wol-relay', mac: '02:00:00:00:00:0a', peers: 'v' }), { ok: false, error: { code: 'STATE' } });
+  answer = { ok: true, value: 0 };
+  t.like(await relay.control({ op: 'wol-relay', mac: '02:00:00:00:00:0a', peers: 'v' }), { ok: false, error: { code: 'UNREACHABLE' } });
+  const lone = wolRelay({ log: createLogger({ format: 'json', write: () => undefined }) });
+  t.like(await lone.control({ op: 'wol-relay', mac: '02:00:00:00:00:0a', peers: 'v' }), { ok: false, error: { code: 'CONFIG' } });
 });

@@ -39,7 +39,7 @@ test('config: node.name is required and must be a DNS label', (t) => {
     gossip: null,
     control: { socket: null },
     state: { dir: null },
-    heal: { enabled: false },
+    heal: { enabled: false, wakeTarget: { host: '255.255.255.255', port: 9 } },
   });
   for (const [text, msg] of [
     ['', /not JSON/],
@@ -203,6 +203,7 @@ test('config: gossip with defaults from the core, node.identityDir, control, sta
   t.is(c.gossip?.deathQuorum, 2);
   t.deepEqual(c.state, { dir: '/var/lib/fortros/n1' });
   t.true(c.heal.enabled);
+  t.deepEqual(parseConfig(JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: '[fe80::1%eth0]:7' } }), 'x.json').heal.wakeTarget, { host: 'fe80::1%eth0', port: 7 });
   t.is(orgKeyPath(c), `${ID}/${NODE_FILES.orgPublicKey}`, 'where enroll puts the org key copy');
   const tuned = parseConfig(
     withGossip({ bind: '0.0.0.0:7946', advertise: '[2001:db8::5]:7946', orgKey: '/etc/fortros/org.pub', deathQuorum: 3, probeIntervalMs: 1000, probeTimeoutMs: 400, suspicionMult: 5, gossipIntervalMs: 100, pushPullIntervalMs: 60000, indirectChecks: 0 }),
@@ -249,6 +250,9 @@ test('config: gossip, control, state and heal mistakes name the key', (t) => {
     [JSON.stringify({ node: { name: 'n' }, state: '/var' }), /state must be an object/],
     [JSON.stringify({ node: { name: 'n' }, heal: { enabled: 'yes' } }), /heal\.enabled must be true or false/],
     [JSON.stringify({ node: { name: 'n' }, heal: { on: true } }), /unknown key heal\.on/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: 'example.org:9' } }), /heal\.wakeTarget wants "ADDRESS:PORT"/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: '10.0.0.255' } }), /heal\.wakeTarget wants "ADDRESS:PORT"/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: '10.0.0.255:70000' } }), /heal\.wakeTarget wants "ADDRESS:PORT".*out of range/],
   ] as const) {
     configError(t, text, msg);
   }

@@ -37,13 +37,17 @@ test('every message and update survives a round trip', (t) => {
     { type: 'ack', seq: 2 },
     { type: 'ping-req', seq: 3, target: 'c', targetAddr: '[::1]:7946' },
     { type: 'nack', seq: 4 },
+    { type: 'wake', nonce: 5, subject: 'c', mac: Uint8Array.from([0x52, 0x54, 0, 1, 2, 3]) },
     { type: 'update', update: up },
   ];
   const d = decodePacket(encodePacket({ sender: 'b', sentAt: T0 + 5_000_000_000, msgs }, tb));
   if (!d.ok) return t.fail(d.error.message);
   t.is(d.value.body.sender, 'b');
   t.is(d.value.body.sentAt, T0 + 5_000_000_000);
-  t.deepEqual(d.value.body.msgs.slice(0, 4), msgs.slice(0, 4));
+  t.deepEqual(d.value.body.msgs.slice(0, 5), msgs.slice(0, 5));
+  // A wake message's MAC is exactly six bytes.
+  const bad = decodePacket(encodePacket({ sender: 'b', sentAt: T0, msgs: [{ type: 'wake', nonce: 1, subject: 'c', mac: new Uint8Array(5) }] }, tb));
+  t.is(!bad.ok && bad.error.code, 'MALFORMED');
   const u = decodeUpdate(up.body);
   t.deepEqual(u, { ok: true, value: { type: 'suspect', author: 'b', subject: 'c', incarnation: 7, time: T0 } });
   const dead = signUpdate({ type: 'dead', author: 'b', subject: 'c', incarnation: 7, time: T0, evidence: [up, up] }, tb);

@@ -6,6 +6,7 @@
 
 import { cerr, cok, type ChannelDescription, type ChannelModule, type ChannelOptions, type ChannelResult, type Deadline, type Observed, type PowerAction, type PowerDriver } from '../types.ts';
 import { buildMagic, parseMac, parseSecureOn } from './magic.ts';
+import { MEMBER_NAME } from './relay-codec.ts';
 import { relayMagic } from './relay.ts';
 import { checkTarget, sendMagic, type WolTarget } from './send.ts';
 
@@ -19,6 +20,8 @@ export interface WolConfig {
   target: WolTarget;
   /** The daemon's control socket to relay through; null sends from this process. */
   relaySocket: string | null;
+  /** With relaySocket: the dead member whose wake the daemon asks gossip peers for. */
+  viaPeers: string | null;
 }
 
 export class WolDriver implements PowerDriver {
@@ -27,7 +30,8 @@ export class WolDriver implements PowerDriver {
   describe(): ChannelDescription {
     const { target, relaySocket } = this.cfg;
     const dest = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
-    return { channel: 'wol', target: relaySocket === null ? dest : `${dest} via the daemon at ${relaySocket}`, actions: ['on'], verifiable: false };
+    const via = this.cfg.viaPeers === null ? `${dest} via the daemon at ${relaySocket}` : `${this.cfg.viaPeers} via gossip peers of the daemon at ${relaySocket}`;
+    return { channel: 'wol', target: relaySocket === null ? dest : via, actions: ['on'], verifiable: false };
   }
 
   async status(_d: Deadline): Promise<ChannelResult<Observed>> {
@@ -36,8 +40,8 @@ export class WolDriver implements PowerDriver {
 
   async request(action: PowerAction, d: Deadline): Promise<ChannelResult<void>> {
     if (action !== 'on') return cerr('UNSUPPORTED', `Wake-on-LAN can only power on, not ${action}`);
-    const { mac, secureOn, target, relaySocket } = this.cfg;
-    const sent = relaySocket === null ? await this.sendHere(d) : await relayMagic(relaySocket, { mac, secureOn, broadcast: target.host, port: target.port }, d);
+    const { mac, secureOn, target, relaySocket, viaPeers } = this.cfg;
+    const sent = relaySocket === null ? await this.sendHere(d) : await relayMagic(relaySocket, { mac, secureOn, broadcast: target.host, port: target.port, peers: viaPeers }, d);
     return sent.ok ? cok(undefined) : sent;
   }
 
@@ -71,6 +75,12 @@ export const wolChannel: ChannelModule = {
     if (!target.ok) return target;
     const relay = opts.params?.['relay-socket'];
     if (relay !== undefined && relay.length === 0) return cerr('CONFIG', '--relay-socket needs a path');
-    return cok(new WolDriver({ mac: mac.value, secureOn, target: target.value, relaySocket: relay ?? null }));
+    const viaPeers = opts.params?.['via-peers'] ?? null;
+    if (viaPeers !== null) {
+      if (relay === undefined) return cerr('CONFIG', '--via-peers asks the local daemon: give its --relay-socket');
+      if (!MEMBER_NAME.test(viaPeers)) return cerr('CONFIG', '--via-peers wants a member name');
+      if (secureOn !== null) return cerr('CONFIG', 'a SecureOn password is not sent to other members; drop --secureon-file or --via-peers');
+    }
+    return cok(new WolDriver({ mac: mac.value, secureOn, target: target.value, relaySocket: relay ?? null, viaPeers }));
   },
 };

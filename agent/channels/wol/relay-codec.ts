@@ -2,6 +2,9 @@
 // each way:
 //   -> {"op":"wol-relay","mac":"aa:bb:cc:dd:ee:ff","broadcast":"255.255.255.255","port":9,"secureon":"a1b2c3d4"}
 //   <- {"result":{"sent":3}}   or   {"error":{"code":"BUSY","message":"..."}}
+// With "peers":"NODE" the daemon does not send itself: it asks gossip members
+// to wake NODE (which it must hold dead) on their own segments, and "sent"
+// counts the members asked. No SecureOn password travels that way.
 // `secureon` (hex, 4 or 6 bytes) is optional and never echoed back. The
 // daemon relays for exactly the MAC in the request, to the address and port
 // in it, and nothing else.
@@ -19,13 +22,19 @@ export interface RelayRequest {
   broadcast: string;
   port: number;
   secureOn: Uint8Array | null;
+  /** The dead member to have gossip peers wake; null: the daemon sends on its own segment. */
+  peers: string | null;
 }
+
+/** A member name as the gossip layer takes it. */
+export const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export function encodeRelayRequest(r: RelayRequest): string {
   const body: Record<string, string | number> = { op: RELAY_OP, mac: formatMac(r.mac), broadcast: r.broadcast, port: r.port };
   if (r.secureOn) body.secureon = hex(r.secureOn);
+  if (r.peers !== null) body.peers = r.peers;
   return `${JSON.stringify(body)}\n`;
 }
 
@@ -34,7 +43,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The daemon's side: a request already read as JSON, checked field by field. Errors never quote the password. */
 export function parseRelayRequest(v: unknown): ChannelResult<RelayRequest> {
   if (!isRecord(v) || v.op !== RELAY_OP) return cerr('CONFIG', `not a ${RELAY_OP} request`);
-  const known = new Set(['op', 'mac', 'broadcast', 'port', 'secureon']);
+  const known = new Set(['op', 'mac', 'broadcast', 'port', 'secureon', 'peers']);
   const extra = Object.keys(v).find((k) => !known.has(k));
   if (extra !== undefined) return cerr('CONFIG', `unknown field ${JSON.stringify(extra.slice(0, 32))}`);
   if (typeof v.mac !== 'string') return cerr('CONFIG', 'mac must be a string');
@@ -51,7 +60,13 @@ export function parseRelayRequest(v: unknown): ChannelResult<RelayRequest> {
     if (typeof v.secureon !== 'string' || !/^(?:[0-9a-f]{8}|[0-9a-f]{12})$/.test(v.secureon)) return cerr('CONFIG', 'secureon must be 8 or 12 lower-case hex digits');
     secureOn = Uint8Array.from(Buffer.from(v.secureon, 'hex'));
   }
-  return cok({ mac: mac.value, broadcast, port, secureOn });
+  let peers: string | null = null;
+  if (v.peers !== undefined) {
+    if (typeof v.peers !== 'string' || !MEMBER_NAME.test(v.peers)) return cerr('CONFIG', 'peers must be a member name');
+    if (secureOn !== null) return cerr('CONFIG', 'a SecureOn password is not sent to other members');
+    peers = v.peers;
+  }
+  return cok({ mac: mac.value, broadcast, port, secureOn, peers });
 }
 
 const CHANNEL_CODES: readonly ChannelErrorCode[] = ['AUTH', 'CONFIG', 'TLS', 'BUSY', 'UNREACHABLE', 'TIMEOUT', 'PROTOCOL', 'UNSUPPORTED', 'STATE'];
