@@ -17,7 +17,11 @@ export interface HandshakeOptions {
   privilege: number;
   /** Suites to offer, best first. */
   suites: readonly CipherSuite[];
-  /** IPMI 1.5-only BMCs are refused unless weak security was allowed (and even then not implemented). */
+  /**
+   * Whether a BMC that speaks only IPMI v1.5 may be used. This client has no v1.5 session
+   * (straight-password or MD5 auth): such a BMC is CONFIG (refused) without the flag and
+   * UNSUPPORTED with it, so the flag only changes which error names the gap.
+   */
   allowWeak: boolean;
   random: RandomBytes;
 }

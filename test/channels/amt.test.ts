@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { amtChannel } from '../../agent/channels/amt/index.ts';
 import { deadlineIn, type ChannelOptions, type PowerDriver } from '../../agent/channels/types.ts';
 import { Channel, type VerifyTiming } from '../../agent/channels/verify.ts';
-import { makeCert } from '../fakes/wsman/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 import { FakeWsman, type FakeOptions } from '../fakes/wsman/server.ts';
 import { closedPort } from '../fakes/transport-checks.ts';
 

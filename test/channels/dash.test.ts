@@ -10,7 +10,7 @@ import { Channel, type VerifyTiming } from '../../agent/channels/verify.ts';
 import { ANONYMOUS, CIM_BASE, URI, enumerate, requestPowerStateChange } from '../../agent/channels/wsman/envelope.ts';
 import { wsmanUrl } from '../../agent/channels/wsman/http.ts';
 import { Transport } from '../../agent/channels/wsman/transport.ts';
-import { makeCert } from '../fakes/wsman/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 import { FakeWsman, type FakeOptions } from '../fakes/wsman/server.ts';
 
 const FAST: VerifyTiming = { pollMs: 40, backoffMs: 20, backoffMaxMs: 80, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };

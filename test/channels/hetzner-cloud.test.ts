@@ -13,7 +13,7 @@ import { cliSuite } from '../fakes/cloud/cli.ts';
 import { fuzzSuite } from '../fakes/cloud/fuzz.ts';
 import { cloudSuite, FAST, rigOpts, withRig, type ProviderRig } from '../fakes/cloud/suite.ts';
 import { HETZNER_SERVER, hetznerFake } from '../fakes/hetzner-cloud/fake.ts';
-import { makeCert } from '../fakes/redfish/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 
 const rig: ProviderRig = {
   name: 'hetzner-cloud',

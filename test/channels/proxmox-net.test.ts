@@ -7,7 +7,7 @@ import { apiRequest, apiTarget } from '../../agent/channels/http/api.ts';
 import { proxmoxChannel } from '../../agent/channels/proxmox/index.ts';
 import { deadlineIn, type ChannelOptions } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
-import { makeCert } from '../fakes/redfish/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 import { FAST, TOKEN_SECRET, startPve } from '../fakes/proxmox/harness.ts';
 import { closedPort } from '../fakes/transport-checks.ts';
 

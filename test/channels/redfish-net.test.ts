@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { redfishChannel } from '../../agent/channels/redfish/index.ts';
 import { deadlineIn, type ChannelOptions } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
-import { makeCert, type TestCert } from '../fakes/redfish/cert.ts';
+import { makeCert, type TestCert } from '../fakes/cert.ts';
 import { FAST, PASSWORD, USER, withFake } from '../fakes/redfish/harness.ts';
 import { closedPort } from '../fakes/transport-checks.ts';
 

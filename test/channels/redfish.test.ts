@@ -7,7 +7,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import { deadlineIn } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
-import { makeCert, type TestCert } from '../fakes/redfish/cert.ts';
+import { makeCert, type TestCert } from '../fakes/cert.ts';
 import { getJson } from '../../agent/channels/redfish/discover.ts';
 import { exchange } from '../../agent/channels/redfish/http.ts';
 import { parseFault } from '../../agent/channels/redfish/parse.ts';

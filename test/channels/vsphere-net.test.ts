@@ -8,7 +8,7 @@ import { apiRequest, apiTarget } from '../../agent/channels/http/api.ts';
 import { vsphereChannel } from '../../agent/channels/vsphere/index.ts';
 import { deadlineIn, type ChannelOptions } from '../../agent/channels/types.ts';
 import { Channel } from '../../agent/channels/verify.ts';
-import { makeCert } from '../fakes/redfish/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 import { FAST, PASSWORD, USER, startVcenter } from '../fakes/vsphere/harness.ts';
 
 function open(o: ChannelOptions) {

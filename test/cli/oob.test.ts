@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { runAgent, secretFile, type OobJson } from '../helpers/run.ts';
 import { startSim } from '../ipmi/sim.ts';
-import { makeCert } from '../fakes/redfish/cert.ts';
+import { makeCert } from '../fakes/cert.ts';
 import { FakeRedfish } from '../fakes/redfish/server.ts';
 
 const run = promisify(execFile);

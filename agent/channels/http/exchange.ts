@@ -28,6 +28,8 @@ export interface HttpRequest {
   /** Sent as given: the caller sets Accept, Content-Type and its auth headers. */
   headers?: Record<string, string>;
   body?: Buffer;
+  /** The largest reply body taken (default 1 MiB); a longer one is a PROTOCOL error. */
+  maxBody?: number;
 }
 
 export interface HttpReply {
@@ -42,9 +44,9 @@ export const hostHeader = (ep: Endpoint): string => (net.isIPv6(ep.host) ? `[${e
 
 function socketErrorCode(err: NodeJS.ErrnoException, secured: boolean): ChannelErrorCode {
   const code = err.code ?? '';
-  if (code === 'ENOTFOUND') return 'CONFIG';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'CONFIG';
   if (code.startsWith('HPE_')) return 'PROTOCOL';
-  if (!secured && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /SSL|TLS/.test(err.message))) return 'TLS';
+  if (!secured && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /SSL|TLS|EPROTO/.test(`${code} ${err.message}`))) return 'TLS';
   return 'UNREACHABLE';
 }
 
@@ -85,6 +87,7 @@ function connect(ep: Endpoint, done: (r: ChannelResult<net.Socket>) => void): ne
 export function exchange(ep: Endpoint, req: HttpRequest, d: Deadline): Promise<ChannelResult<HttpReply>> {
   const ms = remainingMs(d);
   const what = `${req.method} ${req.path}`;
+  const maxBody = req.maxBody ?? MAX_BODY;
   if (ms <= 0) return Promise.resolve(cerr('TIMEOUT', `${what}: the deadline passed before it was sent`));
   return new Promise((resolve) => {
     let settled = false;
@@ -121,7 +124,7 @@ export function exchange(ep: Endpoint, req: HttpRequest, d: Deadline): Promise<C
         let size = 0;
         res.on('data', (b: Buffer) => {
           size += b.length;
-          if (size > MAX_BODY) return finish(cerr('PROTOCOL', `${what}: the reply is larger than ${MAX_BODY} bytes`));
+          if (size > maxBody) return finish(cerr('PROTOCOL', `${what}: the reply is larger than ${maxBody} bytes`));
           chunks.push(b);
         });
         res.on('error', () => finish(cerr('UNREACHABLE', `${what}: the connection broke during the reply`)));

@@ -29,7 +29,7 @@ export function replyError(status: number, json: unknown, what: string): Channel
   // {"message": "authentication failure"}.
   if (status === 401) return { code: 'AUTH', message: `${what}: HTTP 401, the credentials were refused${text ? `: ${text}` : ''}` };
   if (status === 403) return { code: 'AUTH', message: `${what}: HTTP 403, the user or token lacks the privilege${text ? `: ${text}` : ''}` };
-  // An unknown path or method is 501 "Method 'POST /x' not implemented", not 404/405.
+  // pveproxy answers an unknown path or method with 501 (its reason names the method and path), not 404/405.
   if (status === 501) return { code: 'CONFIG', message: `${what}: HTTP 501${text ? `: ${text}` : ''}` };
   if (status === 400) return { code: 'CONFIG', message: `${what}: HTTP 400, parameters refused${text ? `: ${text}` : ''}` };
   if (status === 500 && BUSY.test(text)) return { code: 'BUSY', message: `${what}: ${text}` };

@@ -6,7 +6,7 @@ import { redfishChannel } from '../../../agent/channels/redfish/index.ts';
 import type { ChannelOptions, PowerDriver } from '../../../agent/channels/types.ts';
 import { deadlineIn } from '../../../agent/channels/types.ts';
 import type { VerifyTiming } from '../../../agent/channels/verify.ts';
-import type { TestCert } from './cert.ts';
+import type { TestCert } from '../cert.ts';
 import { FakeRedfish, type FakeOptions } from './server.ts';
 
 export const USER = 'fence';

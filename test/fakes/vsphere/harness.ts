@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import type { ChannelOptions } from '../../../agent/channels/types.ts';
 import type { VerifyTiming } from '../../../agent/channels/verify.ts';
-import { makeCert, type TestCert } from '../redfish/cert.ts';
+import { makeCert, type TestCert } from '../cert.ts';
 import { FakeVcenter, type VsphereFakeOptions } from './server.ts';
 
 export const USER = 'fence@vsphere.local';

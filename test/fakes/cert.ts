@@ -1,5 +1,5 @@
-// A throwaway self-signed certificate for the fake BMC, made with the openssl
-// CLI as a BMC makes its own at first boot, and its pin as openssl prints it.
+// A throwaway self-signed certificate for the HTTPS fakes (BMCs, AMT/DASH, hypervisors),
+// made with the openssl CLI as such firmware makes its own, and its pin as openssl prints it.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,7 +15,7 @@ export interface TestCert {
 }
 
 export function makeCert(cn = 'fake-bmc'): TestCert {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redfish-cert-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-cert-'));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', `/CN=${cn}`], { stdio: 'ignore' });
