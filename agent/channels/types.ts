@@ -4,6 +4,7 @@
 // -> verify off -> on -> verify on), so every channel fences the same way.
 
 import type { ChannelName } from './registry.ts';
+import { monotonicMs } from '../clock.ts';
 export type { ChannelName };
 
 /** What a status read can say. `transitioning` (Redfish PoweringOn/Off) is not an end state. */
@@ -43,12 +44,12 @@ export const cerr = (code: ChannelErrorCode, message: string): ChannelResult<nev
 /** Errors worth another attempt before the deadline; the rest fail at once. */
 export const RETRYABLE: ReadonlySet<ChannelErrorCode> = new Set(['BUSY', 'UNREACHABLE', 'TIMEOUT']);
 
-/** An absolute point on the monotonic clock (performance.now()) by which an operation must end. */
+/** An absolute point on the monotonic clock (monotonicMs()) by which an operation must end. */
 export interface Deadline {
   readonly at: number;
 }
-export const deadlineIn = (ms: number): Deadline => ({ at: performance.now() + ms });
-export const remainingMs = (d: Deadline): number => Math.max(0, d.at - performance.now());
+export const deadlineIn = (ms: number): Deadline => ({ at: monotonicMs() + ms });
+export const remainingMs = (d: Deadline): number => Math.max(0, d.at - monotonicMs());
 /** An AbortSignal for the time left, for fetch and sockets. */
 export const deadlineSignal = (d: Deadline): AbortSignal => AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs(d))));
 

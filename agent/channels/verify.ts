@@ -6,6 +6,7 @@
 // errors are not retried (a retry loop on a wrong password locks accounts).
 
 import { RETRYABLE, cerr, cok, remainingMs, type ChannelError, type ChannelResult, type Deadline, type Observed, type PowerAction, type PowerDriver, type PowerState } from './types.ts';
+import { monotonicMs } from '../clock.ts';
 
 export interface Outcome {
   /** The state the last status read showed. */
@@ -122,11 +123,11 @@ export class Channel {
   private async blind(candidates: PowerAction[], d: Deadline): Promise<FenceResult> {
     this.attempts = 0;
     this.steps = [];
-    this.started = performance.now();
+    this.started = monotonicMs();
     const desc = this.driver.describe();
     const action = candidates.find((a) => desc.actions.includes(a));
     const r: ChannelResult<void> = action === undefined ? cerr('UNSUPPORTED', `${desc.channel} cannot ${candidates[0]}`) : await this.send(action, d);
-    const elapsedMs = Math.round(performance.now() - this.started);
+    const elapsedMs = Math.round(monotonicMs() - this.started);
     if (!r.ok) return { ok: false, error: { ...r.error, attempts: this.attempts, elapsedMs, steps: this.steps } };
     this.steps.push('unverifiable: the channel cannot read the power state');
     return { ok: true, value: { state: 'unknown', verified: false, attempts: this.attempts, elapsedMs, steps: this.steps } };
@@ -203,9 +204,9 @@ export class Channel {
   private async run(d: Deadline, body: () => Promise<ChannelResult<PowerState>>, offVerified?: () => boolean): Promise<FenceResult> {
     this.attempts = 0;
     this.steps = [];
-    this.started = performance.now();
+    this.started = monotonicMs();
     const r = await body();
-    const elapsedMs = Math.round(performance.now() - this.started);
+    const elapsedMs = Math.round(monotonicMs() - this.started);
     if (r.ok) return { ok: true, value: { state: r.value, verified: true, attempts: this.attempts, elapsedMs, steps: this.steps } };
     const error: FenceError = { ...r.error, attempts: this.attempts, elapsedMs, steps: this.steps };
     if (offVerified?.()) error.offVerified = true;

@@ -10,6 +10,6 @@ export interface Command {
   details?: string;
   flags: FlagSpec[];
   maxPositionals?: number;
-  /** `startedAt`: performance.now() when main() began, for start-up figures; `logger` loads pino on first use. */
+  /** `startedAt`: monotonicMs() when main() began, for start-up figures; `logger` loads pino on first use. */
   run(args: Parsed, ctx: { io: Io; logger: () => Promise<Logger>; startedAt: number }): Promise<ExitCode>;
 }

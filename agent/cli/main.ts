@@ -5,6 +5,7 @@ import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
 import { processIo, type Io } from './io.ts';
 import { VERSION, COMMIT } from '../version.ts';
+import { monotonicMs } from '../clock.ts';
 
 /** One line per command. A command's module (and what it imports: the TPM codec, CBOR, FFI)
  * loads only when that command runs, so `agent report` does not pay for `agent attest`. */
@@ -51,7 +52,7 @@ function commandHelp(c: Command, summary: string): string {
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const startedAt = performance.now();
+  const startedAt = monotonicMs();
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.out(topHelp());

@@ -7,6 +7,7 @@ import { systemdNotifier } from '../daemon/notify.ts';
 import { runDaemon } from '../daemon/run.ts';
 import { openWatchdog } from '../watchdog/device.ts';
 import { SysRoot } from '../probe/sysroot.ts';
+import { monotonicMs } from '../clock.ts';
 
 function readConfigFile(file: string): string {
   let fd: number;
@@ -63,7 +64,7 @@ export const runCommand: Command = {
       boot,
       sys: new SysRoot('/'),
       openWatchdog,
-      sinceMain: () => performance.now() - startedAt,
+      sinceMain: () => monotonicMs() - startedAt,
     });
   },
 };

@@ -21,6 +21,7 @@ import { startAttesting } from './attesting.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
 import { TransportError } from '../gossip/udp.ts';
+import { monotonicMs } from '../clock.ts';
 
 export interface DaemonDeps {
   log: Logger;
@@ -60,7 +61,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
     deps.signals.once('SIGINT', onInt);
   });
 
-  const now = (): number => performance.now();
+  const now = (): number => monotonicMs();
   const stageDeadlinesMs = Object.fromEntries(Object.entries(config.watchdog?.stageDeadlinesSec ?? {}).map(([k, v]) => [k, v * 1000]));
   const stages = new Stages(stageDeadlinesMs, now);
   const wd = config.watchdog?.enabled ? armWatchdog(config.watchdog, { log, sys: deps.sys, stages, now, open: deps.openWatchdog, sinceMain: deps.sinceMain }) : null;

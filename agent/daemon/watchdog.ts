@@ -12,6 +12,7 @@ import { Feeder } from '../watchdog/feeder.ts';
 import { selectWatchdog } from '../watchdog/select.ts';
 import type { Stages } from '../watchdog/stages.ts';
 import type { WatchdogConfig } from './config.ts';
+import { monotonicMs } from '../clock.ts';
 
 export interface ArmDeps {
   log: Logger;
@@ -59,7 +60,7 @@ export function armWatchdog(cfg: WatchdogConfig, d: ArmDeps): Armed | null {
     d.log.error({ device: path, err: (e as Error).message }, 'no watchdog armed');
     return null;
   }
-  d.log.info({ device: path, identity, timeoutSec, reason, sinceMainMs: Math.round(d.sinceMain()), sinceProcessStartMs: Math.round(performance.now()) }, 'watchdog armed');
+  d.log.info({ device: path, identity, timeoutSec, reason, sinceMainMs: Math.round(d.sinceMain()), sinceProcessStartMs: Math.round(monotonicMs()) }, 'watchdog armed');
 
   const feeder = new Feeder({
     device: dev,

@@ -4,7 +4,6 @@
 // answering garbage ends as PROTOCOL and a silent one as TIMEOUT.
 
 import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
 import { cerr, cok, remainingMs, type ChannelResult, type Deadline } from '../channels/types.ts';
 import type { Exchange } from './session.ts';
 
@@ -30,7 +29,7 @@ export class LanTransport {
 
   private open(): Socket {
     if (this.socket) return this.socket;
-    const s = createSocket(isIP(this.host) === 6 ? 'udp6' : 'udp4');
+    const s = createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     s.on('message', (msg, rinfo) => {
       // Only the BMC's own address and port may answer.
       if (rinfo.port === this.port) this.onPacket?.(msg);

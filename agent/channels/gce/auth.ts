@@ -9,6 +9,7 @@ import type { ApiTarget } from '../http/api.ts';
 import { exchange, type Endpoint } from '../http/exchange.ts';
 import { googleError, parseToken } from './parse.ts';
 import { parseServiceAccountKey, signAssertion, tokenUriAllowed } from './jwt.ts';
+import { monotonicMs } from '../../clock.ts';
 
 const MAX_KEY_FILE = 64 * 1024;
 
@@ -26,7 +27,7 @@ export class Tokens {
 
   async get(d: Deadline): Promise<ChannelResult<string>> {
     if (this.src.kind === 'static') return cok(this.src.token);
-    if (this.cached && performance.now() < this.cached.until) return cok(this.cached.token);
+    if (this.cached && monotonicMs() < this.cached.until) return cok(this.cached.token);
     const src = this.src;
     let text: string;
     try {
@@ -53,7 +54,7 @@ export class Tokens {
     if (r.value.status < 200 || r.value.status >= 300) return { ok: false, error: googleError(r.value.status, json, 'token exchange') };
     const t = parseToken(json);
     if (!t.ok) return t;
-    this.cached = { token: t.value.token, until: performance.now() + Math.max(0, t.value.expiresInS - 60) * 1000 };
+    this.cached = { token: t.value.token, until: monotonicMs() + Math.max(0, t.value.expiresInS - 60) * 1000 };
     return cok(t.value.token);
   }
 }

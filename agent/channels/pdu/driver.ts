@@ -20,6 +20,7 @@ import { instanceUnder, intValue, matchName, oidValue, readingOf, textValue, TAG
 import type { SnmpClient } from './session.ts';
 import { outletInstance, type Command, type OutletReading, type VendorName, type VendorTable } from './table.ts';
 import { detect, SYS_OBJECT_ID } from './vendors.ts';
+import { monotonicMs } from '../../clock.ts';
 
 /** After a request's expected time, how long a half-done change still counts as under way. */
 export const SETTLE_MS = 5000;
@@ -55,7 +56,7 @@ export class PduDriver implements PowerDriver {
     const readings = this.readings(table, instances, got.value);
     if (!readings.ok) return readings;
     const last: LastRequest = this.last?.action ?? null;
-    const inFlight = this.last !== null && performance.now() < this.last.until;
+    const inFlight = this.last !== null && monotonicMs() < this.last.until;
     return cok(aggregate(readings.value, last, inFlight));
   }
 
@@ -77,7 +78,7 @@ export class PduDriver implements PowerDriver {
     const sent = await this.client.set(varbinds, `SET ${action} on outlets ${instances.join(',')}`, d);
     if (!sent.ok) return sent;
     for (const vb of sent.value) if (vb.type === TAG.NoSuchObject || vb.type === TAG.NoSuchInstance) return cerr('CONFIG', `SET ${action}: the PDU has no ${vb.oid}`);
-    this.last = { action, until: performance.now() + delayMs + SETTLE_MS };
+    this.last = { action, until: monotonicMs() + delayMs + SETTLE_MS };
     if (delayMs > remainingMs(d)) return cerr('STATE', `on sent; the PDU's power-on delay (${Math.round(delayMs / 1000)} s) ends after the deadline (${Math.round(remainingMs(d) / 1000)} s left)`);
     return cok(undefined);
   }

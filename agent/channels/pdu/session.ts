@@ -9,6 +9,7 @@ import snmp, { type Session, type User, type Varbind } from 'net-snmp';
 import { cerr, cok, remainingMs, type ChannelResult, type Deadline } from '../types.ts';
 import type { VarbindLike } from './decode.ts';
 import { snmpError } from './errors.ts';
+import { monotonicMs } from '../../clock.ts';
 
 export type Credentials =
   | { version: 'v2c'; community: string }
@@ -110,7 +111,7 @@ export class SnmpClient {
     // A little under the deadline, so that the library's own timeout (with its hint) fires before ours.
     s.timeout = Math.max(MIN_TRY_MS, Math.min(MAX_TRY_MS, Math.floor((left - 20) / rounds)));
     s.retries = tries - 1;
-    const started = performance.now();
+    const started = monotonicMs();
     const version = this.creds.version;
     return new Promise((resolve) => {
       let settled = false;
@@ -120,11 +121,11 @@ export class SnmpClient {
         clearTimeout(timer);
         resolve(r);
       };
-      const failed = (e: unknown): void => finish(this.silentKey(snmpError(e, { what, target: this.target, version, waitedMs: performance.now() - started }), s, what));
+      const failed = (e: unknown): void => finish(this.silentKey(snmpError(e, { what, target: this.target, version, waitedMs: monotonicMs() - started }), s, what));
       // Our deadline, not the library's tries: too little time proves nothing about the keys, so no silentKey here.
       const timer = setTimeout(() => {
         abort?.();
-        finish(snmpError({ name: 'RequestTimedOutError' }, { what, target: this.target, version, waitedMs: performance.now() - started }));
+        finish(snmpError({ name: 'RequestTimedOutError' }, { what, target: this.target, version, waitedMs: monotonicMs() - started }));
       }, Math.max(1, Math.ceil(left)));
       try {
         call(s, (e, vbs) => {

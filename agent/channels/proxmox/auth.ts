@@ -9,6 +9,7 @@ import { cerr, cok, type ChannelResult, type Deadline } from '../types.ts';
 import { apiRequest, type ApiTarget } from '../http/api.ts';
 import { isMoved, replyError } from './errors.ts';
 import { parseTicket, type Ticket } from './parse.ts';
+import { monotonicMs } from '../../clock.ts';
 
 export type Credentials =
   /** USER@REALM!TOKENID and the token's secret. */
@@ -19,7 +20,7 @@ export type Credentials =
 export const TICKET_RENEW_MS = 110 * 60 * 1000;
 
 export interface HeldTicket extends Ticket {
-  /** performance.now() at login. */
+  /** monotonicMs() at login. */
   at: number;
 }
 
@@ -38,5 +39,5 @@ export async function login(t: ApiTarget, prefix: string, c: Extract<Credentials
     return isMoved(e) ? cerr('UNREACHABLE', e.message) : { ok: false, error: e };
   }
   const tk = parseTicket(r.value.json);
-  return tk.ok ? cok({ ...tk.value, at: performance.now() }) : tk;
+  return tk.ok ? cok({ ...tk.value, at: monotonicMs() }) : tk;
 }

@@ -9,6 +9,7 @@ import { apiRequest, type ApiReply, type ApiTarget } from '../http/api.ts';
 import { authHeaders, login, TICKET_RENEW_MS, type Credentials, type HeldTicket } from './auth.ts';
 import { isMoved, replyError, satisfied, taskError, type Verb } from './errors.ts';
 import { errorText, findVm, parseTask, parseUpid, parseVmStatus, type Kind, type Placement } from './parse.ts';
+import { monotonicMs } from '../../clock.ts';
 
 export interface ProxmoxConfig {
   target: ApiTarget;
@@ -134,7 +135,7 @@ export class ProxmoxDriver implements PowerDriver {
     const { creds } = this.cfg;
     for (let retried = false; ; retried = true) {
       let fresh = false;
-      if (creds.kind === 'ticket' && (this.ticket === null || performance.now() - this.ticket.at > TICKET_RENEW_MS)) {
+      if (creds.kind === 'ticket' && (this.ticket === null || monotonicMs() - this.ticket.at > TICKET_RENEW_MS)) {
         const t = await login(this.cfg.target, this.cfg.prefix, creds, d);
         if (!t.ok) return t;
         this.ticket = t.value;
