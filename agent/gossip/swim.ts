@@ -10,7 +10,7 @@ import { ProbeOrder } from './probe-order.ts';
 import { decodeFrame, digestHash, encodeFrame, newer, pushPullInterval, STATE_CODE, type DigestEntry, type Frame, type MemberRecord, type Phase } from './pushpull.ts';
 import { BroadcastQueue, FINAL_WEIGHT, retransmitLimit } from './queue.ts';
 import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
-import { gerr, gok, type Addr, type GossipConfig, type GossipError, type GossipResult, type MemberEvent, type MemberView, type Outbound, type PeerKey, type Rejection, type Trust, type WakeRequest } from './types.ts';
+import { gerr, gok, type Addr, type GossipConfig, type GossipError, type GossipResult, type MemberEvent, type MemberView, type Outbound, type Rejection, type Trust, type WakeRequest } from './types.ts';
 import { WAKE_FANOUT, WakeDesk } from './wake.ts';
 import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
 

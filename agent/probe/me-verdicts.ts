@@ -2,7 +2,7 @@
 // org.fwupd.hsi.Mei.*): manufacturing mode, override strap, disabled,
 // known-vulnerable version, Boot Guard. Pure: decoded registers in, verdicts out.
 
-import { bit, type FwVersion, type Hfsts1, type HfstsDecoded, type MeFamily } from './hfsts.ts';
+import { type FwVersion, type Hfsts1, type HfstsDecoded, type MeFamily } from './hfsts.ts';
 
 export interface Check {
   result: 'pass' | 'fail' | 'unknown';
