@@ -10,6 +10,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { errnoName } from '../native/errno.ts';
 import { libc, O_CLOEXEC, type Libc } from '../native/libc.ts';
 import { decodeWatchdogInfo, MAGIC_CLOSE, nativeInt, readNativeU32, requestName, WATCHDOG_INFO_SIZE, WDIOC, type WatchdogInfo } from './ioctl.ts';
 
@@ -23,13 +24,6 @@ export interface WatchdogFd {
 }
 
 const ERRNO = os.constants.errno;
-const ERRNO_NAMES = new Map<number, string>();
-for (const [name, n] of Object.entries(ERRNO)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
-// Aliases: name the one the kernel's watchdog code returns.
-ERRNO_NAMES.set(ERRNO.EOPNOTSUPP, 'EOPNOTSUPP');
-ERRNO_NAMES.set(ERRNO.EAGAIN, 'EAGAIN');
-
-export const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 
 /** What an errno means for a watchdog, by operation first (the kernel reuses EINVAL and EBUSY). */
 function explain(op: string, errno: number): string {
