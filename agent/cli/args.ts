@@ -71,3 +71,11 @@ export function flagHelp(specs: readonly FlagSpec[]): string {
   const width = Math.max(0, ...rows.map(([l]) => l.length)) + 2;
   return rows.map(([l, h]) => `  ${l.padEnd(width)}${h}`).join('\n');
 }
+
+/** `--timeout S` (whole seconds, 1-3600) as milliseconds, or the default. */
+export function timeoutFlagMs(args: Parsed, command: string, defaultS: number): number {
+  const v = args.flags.get('timeout');
+  if (v === undefined) return defaultS * 1000;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 3600) throw new UsageError(`${command}: --timeout must be whole seconds in 1-3600`);
+  return Number(v) * 1000;
+}

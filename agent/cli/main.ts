@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'attest', summary: "print this node's signed attestation record, or verify one", load: async () => (await import('./attest.ts')).attestCommand },
   { name: 'members', summary: 'list the gossip members a running daemon sees', load: async () => (await import('./members.ts')).membersCommand },
   { name: 'oob', summary: 'drive one out-of-band channel (BMC, PDU, hypervisor, cloud API, Wake-on-LAN): status, on, off, cycle, reset', load: async () => (await import('./oob.ts')).oobCommand },
+  { name: 'amt', summary: 'Intel ME/AMT over MEI: info, activate (CCM), deactivate, redirection features', load: async () => (await import('./amt.ts')).amtCommand },
   { name: 'status', summary: "show this node's gossip status from the running daemon", load: async () => (await import('./status.ts')).statusCommand },
 ];
 

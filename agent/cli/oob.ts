@@ -3,10 +3,10 @@
 // confirmed the end state. The password comes from a file (never argv) and
 // appears in no output.
 
-import { readFileSync, statSync } from 'node:fs';
-import type { FlagSpec, Parsed } from './args.ts';
+import { timeoutFlagMs, type FlagSpec, type Parsed } from './args.ts';
 import type { Command } from './command.ts';
 import { EXIT, UsageError, type ExitCode } from './exit.ts';
+import { readSecretFile } from './secret-file.ts';
 import { CHANNELS, isChannelName } from '../channels/registry.ts';
 import { deadlineIn, type ChannelEntry, type ChannelFlag, type ChannelName, type ChannelOptions } from '../channels/types.ts';
 import { Channel, type FenceResult } from '../channels/verify.ts';
@@ -17,7 +17,6 @@ const isAction = (s: string): s is Action => (ACTIONS as readonly string[]).incl
 
 /** Generous: a real server takes tens of seconds to report off after ForceOff, and a cycle is two of those. */
 const DEFAULT_TIMEOUT_S = 120;
-const MAX_SECRET_BYTES = 4096;
 
 function str(args: Parsed, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -31,26 +30,8 @@ function intFlag(args: Parsed, name: string, min: number, max: number): number |
   return Number(v);
 }
 
-/**
- * The first line of the file, without its line break: what ipmitool -f and fence agents read.
- * Synchronous on purpose: the first asynchronous file call starts libuv's thread pool, a few
- * milliseconds of a command whose whole run is tens of them.
- */
-function readSecret(flag: string, path: string): string {
-  let size: number;
-  let text: string;
-  try {
-    size = statSync(path).size;
-    if (size > MAX_SECRET_BYTES) throw new UsageError(`agent oob: --${flag} ${path} is larger than ${MAX_SECRET_BYTES} bytes`);
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`agent oob: --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
-  const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0) throw new UsageError(`agent oob: --${flag} ${path} is empty`);
-  return line;
-}
+/** Synchronous on purpose: the first asynchronous file call starts libuv's thread pool, milliseconds of a command whose whole run is tens of them. */
+const readSecret = (flag: string, path: string): string => readSecretFile('agent oob', flag, path).toString('utf8');
 
 /** Every channel's own flags, once each, with the channels that take it in the help. */
 function channelFlagSpecs(): FlagSpec[] {
@@ -158,7 +139,7 @@ export const oobCommand: Command = {
     if (!isChannelName(channel)) throw new UsageError(`agent oob: unknown channel '${channel}' (${Object.keys(CHANNELS).join(', ')})`);
     if (!isAction(action)) throw new UsageError(`agent oob: unknown action '${action}' (${ACTIONS.join(', ')})`);
     const entry: ChannelEntry = CHANNELS[channel];
-    const timeoutMs = (intFlag(args, 'timeout', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000;
+    const timeoutMs = timeoutFlagMs(args, 'agent oob', DEFAULT_TIMEOUT_S);
     const opts = options(args, channel, entry);
     const mod = await entry.load();
     const driver = mod.open(opts);

@@ -10,6 +10,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { cerr, cok, remainingMs, type ChannelErrorCode, type ChannelResult, type Deadline } from '../types.ts';
 
@@ -20,6 +21,8 @@ export interface Endpoint {
   pin: Buffer | null;
   /** HTTPS with the usual chain and host name checks (no pin). */
   caTls?: boolean;
+  /** Runs the exchange over this stream instead of a TCP connection to host:port (AMT's WS-MAN over an LME channel); with a pin, TLS runs inside it. */
+  connect?: () => Duplex;
 }
 
 export interface HttpRequest {
@@ -50,11 +53,16 @@ function socketErrorCode(err: NodeJS.ErrnoException, secured: boolean): ChannelE
   return 'UNREACHABLE';
 }
 
-function connect(ep: Endpoint, done: (r: ChannelResult<net.Socket>) => void): net.Socket {
+function connect(ep: Endpoint, done: (r: ChannelResult<Duplex>) => void): Duplex {
   const { pin } = ep;
   if (pin === null && ep.caTls) {
     const s = tls.connect({ host: ep.host, port: ep.port, servername: net.isIP(ep.host) ? undefined : ep.host, ALPNProtocols: ['http/1.1'] });
     s.once('secureConnect', () => done(cok(s)));
+    return s;
+  }
+  if (pin === null && ep.connect) {
+    const s = ep.connect();
+    process.nextTick(() => done(cok(s)));
     return s;
   }
   if (pin === null) {
@@ -63,8 +71,7 @@ function connect(ep: Endpoint, done: (r: ChannelResult<net.Socket>) => void): ne
     return s;
   }
   const s = tls.connect({
-    host: ep.host,
-    port: ep.port,
+    ...(ep.connect ? { socket: ep.connect() } : { host: ep.host, port: ep.port }),
     servername: net.isIP(ep.host) ? undefined : ep.host,
     rejectUnauthorized: false,
     ALPNProtocols: ['http/1.1'],
@@ -92,7 +99,7 @@ export function exchange(ep: Endpoint, req: HttpRequest, d: Deadline): Promise<C
   return new Promise((resolve) => {
     let settled = false;
     let secured = false;
-    let sock: net.Socket | undefined;
+    let sock: Duplex | undefined;
     const finish = (r: ChannelResult<HttpReply>) => {
       if (settled) return;
       settled = true;
@@ -101,7 +108,7 @@ export function exchange(ep: Endpoint, req: HttpRequest, d: Deadline): Promise<C
       resolve(r);
     };
     const timer = setTimeout(() => finish(cerr('TIMEOUT', `${what}: no complete answer from ${hostHeader(ep)} within ${Math.round(ms)} ms`)), ms);
-    const onSocket = (c: ChannelResult<net.Socket>) => {
+    const onSocket = (c: ChannelResult<Duplex>) => {
       if (!c.ok) return finish(c);
       secured = true;
       const payload = req.body;

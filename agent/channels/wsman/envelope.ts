@@ -55,7 +55,8 @@ function selectorSet(selectors: Epr['selectors']): string {
   return `<w:SelectorSet>${s}</w:SelectorSet>`;
 }
 
-function envelope(to: string, action: string, resourceUri: string, timeoutMs: number, selectors: Epr['selectors'], body: string): Built {
+/** One SOAP envelope addressed to one instance (selectors) or a singleton (none). */
+export function envelope(to: string, action: string, resourceUri: string, timeoutMs: number, selectors: Epr['selectors'], body: string): Built {
   const messageId = `uuid:${randomUUID()}`;
   const xml =
     '<?xml version="1.0" encoding="UTF-8"?>' +
