@@ -54,7 +54,7 @@ function channels(r: Report): string {
 
 function intelMe(r: Report): string {
   const { mei, amt } = r;
-  if (!mei.present && !amt.present) return section('Intel ME', [['Present', false]]);
+  if (!mei.present && !amt.present && 'unavailable' in amt.inBand) return section('Intel ME', [['Present', false]]);
   const h1 = mei.hfsts?.hfsts1;
   const v = mei.verdicts;
   const rows: Row[] = [
@@ -81,8 +81,19 @@ function intelMe(r: Report): string {
     ['AMT features', amt.features.sol === null ? null : `SOL ${show(amt.features.sol)}, IDE-R ${show(amt.features.ider)}, KVM ${show(amt.features.kvm)}`],
     ['MEBx', amt.mebxVersion],
     ['SOL / IDE-R functions', `${show(amt.solFunction)} / ${show(amt.iderFunction)}`],
-    ['Provisioning', amt.provisioning ?? `unknown (${amt.provisioningUnavailable})`],
   );
+  const live = amt.inBand;
+  if ('unavailable' in live) rows.push(['AMT in band', `not read (${live.unavailable})`]);
+  else {
+    rows.push(
+      ['AMT in band', live.amt ? `${live.amt}${live.buildNumber ? ` build ${live.buildNumber}` : ''}${live.features ? `, ${live.features}` : ''}` : `no version (${live.errors.amt?.message ?? 'not answered'})`],
+      ['Control mode', live.controlMode ?? null],
+      ['Provisioning', live.provisioningState ?? null],
+      ['Operational state', live.operationalState],
+    );
+  }
+  const fw = mei.inBand;
+  if (!('unavailable' in fw) && fw.fwVersion) rows.push(['Firmware (MKHI)', fw.fwVersion]);
   return section('Intel ME', rows);
 }
 
@@ -106,6 +117,19 @@ function bmc(r: Report): string {
       ['Modules', join(b.modules)],
       ['BMC video', join(b.videoFunctions.map((v) => `${v.address} ${v.name ?? `${hex4(v.vendorId)}:${hex4(v.deviceId)}`}`))],
     );
+  }
+  const live = b.inBand;
+  if ('unavailable' in live) {
+    if (b.present) rows.push(['In band', `not read (${live.unavailable})`]);
+  } else {
+    const dev = live.device;
+    rows.push(['In band', `${live.devicePath}${dev ? `: IPMI ${dev.ipmiVersion}, firmware ${dev.firmware}, manufacturer ${dev.manufacturer}, product ${dev.product}` : ''}${live.complete ? '' : ' (read cut short)'}`]);
+    for (const l of live.lan) {
+      const suites = l.cipherSuites?.map((c) => `${c.suite}:${c.privilegeName ?? '?'}`).join(' ');
+      rows.push([`  LAN channel ${l.channel}`, `${show(l.ipAddress)} (${show(l.ipSource)}), MAC ${show(l.mac)}${l.vlan?.enabled ? `, VLAN ${l.vlan.id}` : ''}${suites ? `; cipher suites ${suites}` : ''}`]);
+    }
+    if (live.users) rows.push(['  Users', join(live.users.users.filter((u) => u.name).map((u) => `${u.id}:${u.name}${u.enabled ? '' : ' (disabled)'}`))]);
+    if (live.errors.length > 0) rows.push(['  Not read', live.errors.join('; ')]);
   }
   const rf = r.redfish;
   rows.push(['Redfish host interface', rf.present]);

@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { EXIT, UsageError } from './exit.ts';
 import { buildReport } from '../probe/report.ts';
+import { askInBand, notAsked } from '../probe/in-band.ts';
 import { SysRoot } from '../probe/sysroot.ts';
 import { renderReport } from './render-report.ts';
 
@@ -12,8 +13,12 @@ export const reportCommand: Command = {
   name: 'report',
   usage: 'agent report [--json [--frame]] [--root DIR]',
   details: [
-    'Probes local files only (sysfs, procfs, /dev): SMBIOS, PCI, Intel ME, BMC, Redfish host',
+    'Probes local files (sysfs, procfs, /dev): SMBIOS, PCI, Intel ME, BMC, Redfish host',
     'interface, watchdogs, TPM, hypervisor/cloud, NICs; ranks the recovery channels found.',
+    'On the machine itself (no --root) it also asks the firmware in band, each bounded by 15 s:',
+    'AMT over MEI (what `agent amt info` prints, and the MKHI firmware version and capability',
+    'rules) under amt.inBand and mei.inBand, and the BMC over /dev/ipmi0 (what `agent bmc info`',
+    'prints) under bmc.inBand; absent devices say why.',
     "--json prints one object with \"schema\": \"fortros.oob.report/v1\". A probe that fails is",
     "listed under 'errors' and the report still prints; exit 1 only when no probe could run.",
   ].join('\n'),
@@ -32,7 +37,9 @@ export const reportCommand: Command = {
     }
     const framed = args.flags.has('frame');
     if (framed && !args.flags.has('json')) throw new UsageError('agent report: --frame goes with --json');
-    const report = buildReport(sys);
+    // Devices are opened only on the machine itself: a fixture tree has none to ask.
+    const inBand = root === '/' ? await askInBand() : notAsked(`not asked: --root ${root} is a fixture tree, its devices are not opened`);
+    const report = buildReport(sys, new Date(), undefined, inBand);
     // On the preboot console a person watches each step; elsewhere this is noise on stderr.
     const done = { errors: report.errors.length, channels: report.channels.map((c) => `${c.kind}:${c.verdict}`).join(' ') };
     if (framed) log.info(done, 'report done');

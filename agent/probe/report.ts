@@ -17,6 +17,7 @@ import { readTpm, type TpmReport } from './tpm.ts';
 import { readHypervisor, type HypervisorReport } from './hypervisor.ts';
 import { readNics, type Nic } from './nics.ts';
 import { rankChannels, type Channel } from './channels.ts';
+import { notAsked, type InBand } from './in-band.ts';
 import { VERSION } from '../version.ts';
 
 export const REPORT_SCHEMA = 'fortros.oob.report/v1';
@@ -29,10 +30,11 @@ export interface Report {
   host: HostReport;
   smbios: SmbiosReport | null;
   pci: PciDevice[];
-  mei: MeiReport;
-  amt: AmtReport;
+  /** `inBand`: what the firmware itself answered (in-band.ts), or why it was not asked. */
+  mei: MeiReport & { inBand: InBand['mei'] };
+  amt: AmtReport & { inBand: InBand['amt'] };
   dash: DashReport;
-  bmc: BmcReport;
+  bmc: BmcReport & { inBand: InBand['bmc'] };
   redfish: RedfishReport;
   watchdogs: Watchdog[];
   tpm: TpmReport;
@@ -42,8 +44,11 @@ export interface Report {
   errors: ReportError[];
 }
 
-/** `watchdogs` opens inactive watchdogs briefly (see watchdog-ioctl.ts); tests pass a fake opener. */
-export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Date(), watchdogOpener: WatchdogOpener = rootOpener(sys)): Report {
+/**
+ * `watchdogs` opens inactive watchdogs briefly (see watchdog-ioctl.ts); tests pass a fake opener.
+ * `inBand` is asked by the caller (asynchronous, live machines only) and placed under mei, amt and bmc.
+ */
+export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Date(), watchdogOpener: WatchdogOpener = rootOpener(sys), inBand: InBand = notAsked('not asked: file probes only')): Report {
   const errs = new ErrorSink();
   const host = readHost(sys, errs.for('host'));
   const smbios = readSmbios(sys, errs.for('smbios'));
@@ -57,7 +62,7 @@ export function buildReport(sys: SysRoot = new SysRoot('/'), now: Date = new Dat
   const watchdogs = withIoctl(readWatchdogs(sys, errs.for('watchdog')), sys, watchdogOpener, errs.for('watchdog'));
   const tpm = readTpm(sys, errs.for('tpm'));
   const hypervisor = readHypervisor(sys, errs.for('hypervisor'), smbios);
-  const partial = { host, smbios, pci, mei, amt, dash, bmc, redfish, watchdogs, tpm, hypervisor, nics };
+  const partial = { host, smbios, pci, mei: { ...mei, inBand: inBand.mei }, amt: { ...amt, inBand: inBand.amt }, dash, bmc: { ...bmc, inBand: inBand.bmc }, redfish, watchdogs, tpm, hypervisor, nics };
   return {
     schema: REPORT_SCHEMA,
     agentVersion: VERSION,

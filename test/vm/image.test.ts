@@ -67,6 +67,13 @@ serial('server-bmc: the BMC on KCS with /dev/ipmi0, the Redfish host interface m
   t.deepEqual(r.redfish.hostInterfaces[0]?.endpoints, ['https://169.254.95.118:443']);
   t.is(r.watchdogs[0]?.identity, 'i6300ESB timer');
   t.deepEqual(r.channels.slice(0, 2).map((c) => c.kind), ['ipmi', 'redfish']);
+  // QEMU's ipmi-bmc-sim answered in band, through KCS and /dev/ipmi0.
+  const live = r.bmc.inBand;
+  if ('unavailable' in live) return t.fail(`bmc.inBand: ${live.unavailable}`);
+  t.is(live.devicePath, '/dev/ipmi0');
+  t.is(live.device?.ipmiVersion, '2.0');
+  // No MEI in a QEMU guest: said, not guessed.
+  t.regex('unavailable' in r.amt.inBand ? r.amt.inBand.unavailable : '', /MEI/);
 });
 
 serial('server-bmc-oob: the external ipmi_sim BMC is seen in-band on KCS', async (t) => {
@@ -75,6 +82,10 @@ serial('server-bmc-oob: the external ipmi_sim BMC is seen in-band on KCS', async
   t.true(r.bmc.present);
   t.truthy(r.bmc.smbiosInterfaces[0]);
   t.is(r.watchdogs[0]?.identity, 'i6300ESB timer');
+  // ipmi_sim through ipmi-bmc-extern answers the same questions in band; its admin user is listed.
+  const live = r.bmc.inBand;
+  if ('unavailable' in live) return t.fail(`bmc.inBand: ${live.unavailable}`);
+  t.true(live.users?.users.some((u) => u.name !== null && u.name.length > 0), JSON.stringify(live.users));
 });
 
 serial('vps: the provider from its DMI strings, no BMC, no watchdog device', async (t) => {
@@ -82,6 +93,7 @@ serial('vps: the provider from its DMI strings, no BMC, no watchdog device', asy
   const { report: r } = await bootReport('vps');
   t.is(r.hypervisor.provider, 'DigitalOcean');
   t.false(r.bmc.present);
+  t.true('unavailable' in r.bmc.inBand);
   t.false(r.tpm.present);
   t.is(r.channels[0]?.kind, 'vps');
 });
