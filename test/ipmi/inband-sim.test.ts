@@ -7,21 +7,20 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { parseArgs } from '../../agent/cli/args.ts';
 import { makeBmcCommand, type BmcDeps } from '../../agent/cli/bmc.ts';
 import { UsageError } from '../../agent/cli/exit.ts';
 import { cerr, cok, deadlineIn, type ChannelResult } from '../../agent/channels/types.ts';
 import { addUser } from '../../agent/ipmi/add-user.ts';
 import { readBmcInfo } from '../../agent/ipmi/bmc-info.ts';
-import { IpmiClient } from '../../agent/ipmi/client.ts';
-import { PRIV, type IpmiRequest, type IpmiResponse } from '../../agent/ipmi/messages.ts';
+import { type IpmiRequest, type IpmiResponse } from '../../agent/ipmi/messages.ts';
 import type { IpmiTransport } from '../../agent/ipmi/transport.ts';
 import { PASSWORD_OP, setUserAccess, setUserPassword, USER_CMD } from '../../agent/ipmi/users.ts';
 import { probeBmcInBand } from '../../agent/probe/bmc-live.ts';
 import { runAgent, secretFile } from '../helpers/run.ts';
 import { field, userList } from './ipmitool-text.ts';
-import { startSim, type Sim } from './sim.ts';
+import { simWithAdmin, type Sim } from './sim.ts';
 
 const run = promisify(execFile);
 const PASSWORD = 'Zq7-oob-Wk2pX9vT'; // 16 bytes: see the note on ipmi_sim's Set User Password below
@@ -32,19 +31,7 @@ async function ipmitool(sim: Sim, user: string, passwordFile: string, ...args: s
 }
 const admin = (sim: Sim, ...args: string[]): Promise<string> => ipmitool(sim, 'admin', sim.passwordFile, ...args);
 
-function client(sim: Sim): IpmiClient {
-  return new IpmiClient({ host: sim.host, port: sim.port, user: 'admin', password: sim.password, allowWeakCiphers: false, privilege: PRIV.admin });
-}
-
-async function withSim(t: ExecutionContext): Promise<{ sim: Sim; c: IpmiClient }> {
-  const sim = await startSim();
-  const c = client(sim);
-  t.teardown(async () => {
-    await c.close(deadlineIn(2000));
-    await sim.stop();
-  });
-  return { sim, c };
-}
+const withSim = simWithAdmin;
 
 /** `agent bmc ARGS` in-process with the transport injected. */
 async function bmc(argv: string[], deps: BmcDeps): Promise<{ code: number; out: string; err: string }> {

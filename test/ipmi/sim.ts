@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { confString } from '../../tools/qemu/ipmi-sim-config.ts';
 import { freeUdpPort } from '../../tools/qemu/ports.ts';
+import type { ExecutionContext } from 'ava';
+import { deadlineIn } from '../../agent/channels/types.ts';
+import { IpmiClient } from '../../agent/ipmi/client.ts';
+import { PRIV } from '../../agent/ipmi/messages.ts';
 
 export interface SimUser {
   name: string;
@@ -153,4 +157,15 @@ async function waitUp(port: number, ms: number): Promise<void> {
   } finally {
     s.close();
   }
+}
+
+/** A running ipmi_sim and an admin RMCP+ client to it, both gone when the test ends. */
+export async function simWithAdmin(t: ExecutionContext, o: SimOptions = {}): Promise<{ sim: Sim; c: IpmiClient }> {
+  const sim = await startSim(o);
+  const c = new IpmiClient({ host: sim.host, port: sim.port, user: 'admin', password: sim.password, allowWeakCiphers: false, privilege: PRIV.admin });
+  t.teardown(async () => {
+    await c.close(deadlineIn(2000));
+    await sim.stop();
+  });
+  return { sim, c };
 }

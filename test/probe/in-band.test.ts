@@ -11,10 +11,8 @@ import { cerr } from '../../agent/channels/types.ts';
 import { MEI_GUID } from '../../agent/mei/guid.ts';
 import { merr } from '../../agent/mei/types.ts';
 import { simulatedAmtMachine } from '../fakes/me/machine.ts';
-import { IpmiClient } from '../../agent/ipmi/client.ts';
-import { PRIV } from '../../agent/ipmi/messages.ts';
-import { cok, deadlineIn } from '../../agent/channels/types.ts';
-import { startSim } from '../ipmi/sim.ts';
+import { cok } from '../../agent/channels/types.ts';
+import { simWithAdmin } from '../ipmi/sim.ts';
 
 const noBmc = () => cerr('UNSUPPORTED', 'no BMC device (test)');
 const fixture = (name: string) => new SysRoot(path.resolve('test/fixtures', name));
@@ -66,12 +64,7 @@ test('default: not asked, with the reason (fixture trees and buildReport alone)'
 });
 
 test('a BMC (ipmi_sim, asked through the same transport as /dev/ipmi0): device, LAN channel and users reach bmc.inBand and the text', async (t) => {
-  const sim = await startSim();
-  const c = new IpmiClient({ host: sim.host, port: sim.port, user: 'admin', password: sim.password, allowWeakCiphers: false, privilege: PRIV.admin });
-  t.teardown(async () => {
-    await c.close(deadlineIn(2_000));
-    await sim.stop();
-  });
+  const { sim, c } = await simWithAdmin(t);
   const inBand = await askInBand({ openMei: () => merr('NO_DEVICE', 'none'), openBmc: () => cok({ path: '/dev/ipmi0', transport: c, close: () => {} }), timeoutMs: 20_000 });
   const r = buildReport(fixture('server-bmc'), new Date(0), undefined, inBand);
   const b = r.bmc.inBand;
