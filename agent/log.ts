@@ -8,7 +8,7 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type LogFormat = 'json' | 'pretty';
 
 /** Keys whose values are secrets wherever they appear in a log record. */
-const SECRET_KEYS = ['password', 'passwd', 'secret', 'token', 'apiKey', 'apiToken', 'key', 'privateKey', 'otp', 'psk', 'authorization', 'cookie'];
+const SECRET_KEYS = ['password', 'passwd', 'secret', 'token', 'apiKey', 'apiToken', 'key', 'privateKey', 'otp', 'psk', 'authorization', 'cookie', 'adminPassword', 'userPassword', 'newPassword', 'secretKey', 'recoveryKey'];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 

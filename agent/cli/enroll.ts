@@ -11,7 +11,8 @@ export const enrollCommand: Command = {
   details: [
     `Writes DIR/${NODE_FILES.privateKey} (0600), ${NODE_FILES.publicKey} and ${NODE_FILES.certificate}: a COSE_Sign1 by the org key over`,
     '{org key id, name, node public key, issued, expires}. Peers trust a node only through it.',
-    `Also writes DIR/${NODE_FILES.orgPublicKey}, a copy of the org public key: the node checks its peers against it.`,
+    `Also writes DIR/${NODE_FILES.orgPublicKey}, a copy of the org public key: the node checks its peers against it,`,
+    `and DIR/${NODE_FILES.recoveryPublicKey}, a copy of the org recovery public key: the node seals the credentials it makes to it.`,
   ].join('\n'),
   flags: [
     { name: 'org', kind: 'string', value: 'DIR', help: 'the org directory (org.key, org.pub) from `agent org init`' },
@@ -44,6 +45,9 @@ export const enrollCommand: Command = {
       `node ${c.name} key id ${Buffer.from(keyId(id.value.publicKey)).toString('hex')}\n` +
         `certificate by org ${Buffer.from(c.orgKeyId).toString('hex')} valid until ${new Date(c.expires * 1000).toISOString()}\n`,
     );
+    if (org.value.recoveryPublicPem === null) {
+      io.err(`agent enroll: ${orgDir} has no ${NODE_FILES.recoveryPublicKey} (\`agent org init-recovery\`), so this node cannot seal credentials to the org\n`);
+    }
     return EXIT.OK;
   },
 };

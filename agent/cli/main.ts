@@ -20,13 +20,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'report', summary: "print this machine's out-of-band management capabilities", load: async () => (await import('./report.ts')).reportCommand },
   { name: 'run', summary: 'run the agent daemon', load: async () => (await import('./run.ts')).runCommand },
   { name: 'tpm', summary: 'TPM 2.0: quote PCRs with the node AK, verify a quote, show TPM info', load: async () => (await import('./tpm.ts')).tpmCommand },
-  { name: 'org', summary: 'create the org key pair that signs node certificates', load: async () => (await import('./org.ts')).orgCommand },
+  { name: 'org', summary: 'create the org key pair that signs node certificates, and its recovery key for sealed credentials', load: async () => (await import('./org.ts')).orgCommand },
   { name: 'enroll', summary: "create a node's long-term key and its org-signed certificate", load: async () => (await import('./enroll.ts')).enrollCommand },
   { name: 'attest', summary: "print this node's signed attestation record, or verify one", load: async () => (await import('./attest.ts')).attestCommand },
   { name: 'members', summary: 'list the gossip members a running daemon sees', load: async () => (await import('./members.ts')).membersCommand },
   { name: 'oob', summary: 'drive one out-of-band channel (BMC, PDU, hypervisor, cloud API, Wake-on-LAN): status, on, off, cycle, reset', load: async () => (await import('./oob.ts')).oobCommand },
   { name: 'amt', summary: 'Intel ME/AMT over MEI: info, activate (CCM), deactivate, redirection features', load: async () => (await import('./amt.ts')).amtCommand },
   { name: 'bmc', summary: 'the BMC in band over /dev/ipmi0: info, add a user, harden', load: async () => (await import('./bmc.ts')).bmcCommand },
+  { name: 'vault', summary: 'credentials sealed to the org: list (no secrets), open (with the org recovery key)', load: async () => (await import('./vault.ts')).vaultCommand },
   { name: 'status', summary: "show this node's gossip status from the running daemon", load: async () => (await import('./status.ts')).statusCommand },
 ];
 

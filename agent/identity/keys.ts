@@ -3,8 +3,9 @@
 // power cut leaves either the old key or the new one, never half a key.
 
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { writeAtomic } from '../state/atomic.ts';
 import { err, okv, type IdResult } from './errors.ts';
 
 export interface KeyPair {
@@ -47,26 +48,9 @@ export function ed25519Verify(pub: KeyObject, msg: Uint8Array, sig: Uint8Array):
   }
 }
 
+/** The target as it was or as written, never half: see agent/state/atomic.ts. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeAtomic(dirname(path), basename(path), typeof data === 'string' ? Buffer.from(data) : data, mode);
 }
 
 export const privatePem = (k: KeyObject): string => k.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -80,7 +64,8 @@ export function writeKeyPair(dir: string, stem: string, kp: KeyPair): { privateP
   return { privatePath, publicPath };
 }
 
-function readSmall(path: string): IdResult<string> {
+/** A key file's text: bounded, so a path naming something huge is refused rather than read. */
+export function readSmall(path: string): IdResult<string> {
   try {
     const buf = readFileSync(path);
     if (buf.length > 16 * 1024) return err('TOO_LARGE', `${path}: larger than a key file`);

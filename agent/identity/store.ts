@@ -1,15 +1,18 @@
 // The on-disk layout of an org and a node identity:
-//   org DIR:      org.key (0600), org.pub
+//   org DIR:      org.key (0600), org.pub,
+//                 recovery.key (0600), recovery.pub (X25519: the vault seals credentials to it)
 //   identity DIR: node.key (0600), node.pub, node.cert (COSE_Sign1 by the org),
 //                 incarnation.json (the boot the last incarnation belongs to),
-//                 org.pub (a copy of the org public key: what the node checks its peers against)
+//                 org.pub (a copy of the org public key: what the node checks its peers against),
+//                 recovery.pub (a copy of the org recovery public key; absent in identities
+//                 enrolled before the vault existed). recovery.key never goes to a node.
 
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCertificate, issueCertificate, NODE_NAME, type Certificate } from './cert.ts';
 import { err, okv, type IdResult } from './errors.ts';
-import { generateKeyPair, keyId, publicPem, rawPublicKey, readPrivateKey, readPublicKey, writeFileAtomic, writeKeyPair } from './keys.ts';
+import { generateKeyPair, keyId, publicPem, rawPublicKey, readPrivateKey, readPublicKey, readSmall, writeFileAtomic, writeKeyPair } from './keys.ts';
 
 export interface NodeIdentity {
   name: string;
@@ -19,8 +22,84 @@ export interface NodeIdentity {
   cert: Certificate;
 }
 
-export const ORG_FILES = { privateKey: 'org.key', publicKey: 'org.pub' } as const;
-export const NODE_FILES = { privateKey: 'node.key', publicKey: 'node.pub', certificate: 'node.cert', incarnation: 'incarnation.json', orgPublicKey: 'org.pub' } as const;
+export const ORG_FILES = { privateKey: 'org.key', publicKey: 'org.pub', recoveryPrivateKey: 'recovery.key', recoveryPublicKey: 'recovery.pub' } as const;
+export const NODE_FILES = {
+  privateKey: 'node.key',
+  publicKey: 'node.pub',
+  certificate: 'node.cert',
+  incarnation: 'incarnation.json',
+  orgPublicKey: 'org.pub',
+  recoveryPublicKey: 'recovery.pub',
+} as const;
+
+/** The org recovery key as libsodium's crypto_box takes it: raw X25519 (RFC 7748), 32 bytes each. */
+export interface RecoveryKeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+/**
+ * node:crypto makes the pair: an X25519 private key is 32 random bytes and its public key the
+ * base-point multiple, exactly what crypto_box_keypair returns, without waiting for libsodium to
+ * load. Stored as PEM (PKCS#8, SPKI) like the org key, so openssl reads them too.
+ */
+function writeRecoveryKeyPair(dir: string): { privatePath: string; publicPath: string } {
+  const kp = generateKeyPairSync('x25519');
+  const privatePath = join(dir, ORG_FILES.recoveryPrivateKey);
+  const publicPath = join(dir, ORG_FILES.recoveryPublicKey);
+  writeFileAtomic(privatePath, kp.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
+  writeFileAtomic(publicPath, kp.publicKey.export({ format: 'pem', type: 'spki' }).toString(), 0o644);
+  return { privatePath, publicPath };
+}
+
+function x25519Raw(k: KeyObject, part: 'x' | 'd', path: string): IdResult<Uint8Array> {
+  if (k.asymmetricKeyType !== 'x25519') return err('UNSUPPORTED', `${path}: ${k.asymmetricKeyType ?? 'unknown'} key, expected x25519`);
+  const v = k.export({ format: 'jwk' })[part];
+  if (typeof v !== 'string') return err('MALFORMED', `${path}: no X25519 ${part === 'x' ? 'public' : 'private'} part`);
+  const raw = new Uint8Array(Buffer.from(v, 'base64url'));
+  return raw.length === 32 ? okv(raw) : err('MALFORMED', `${path}: X25519 key is not 32 bytes`);
+}
+
+/** recovery.pub (of an org or an identity directory) as 32 raw bytes; IO when the file is absent. */
+export function readRecoveryPublicKey(path: string): IdResult<Uint8Array> {
+  const pem = readSmall(path);
+  if (!pem.ok) return pem;
+  try {
+    return x25519Raw(createPublicKey(pem.value), 'x', path);
+  } catch (e) {
+    return err('MALFORMED', `${path}: not a public key PEM: ${(e as Error).message}`);
+  }
+}
+
+/** An org's recovery.key with its public half; only operators and `agent vault open` read it. */
+export function loadRecoveryKey(orgDir: string): IdResult<RecoveryKeyPair> {
+  const path = join(orgDir, ORG_FILES.recoveryPrivateKey);
+  const pem = readSmall(path);
+  if (!pem.ok) return pem;
+  let k: KeyObject;
+  try {
+    k = createPrivateKey(pem.value);
+  } catch (e) {
+    return err('MALFORMED', `${path}: not a private key PEM: ${(e as Error).message}`);
+  }
+  const secretKey = x25519Raw(k, 'd', path);
+  if (!secretKey.ok) return secretKey;
+  const publicKey = x25519Raw(createPublicKey(k), 'x', path);
+  if (!publicKey.ok) return publicKey;
+  return okv({ publicKey: publicKey.value, secretKey: secretKey.value });
+}
+
+/** Gives an org made before the vault existed its recovery key; refuses to replace one. */
+export function initRecoveryKey(dir: string): IdResult<{ privatePath: string; publicPath: string }> {
+  const free = refuseExisting(dir, ORG_FILES.recoveryPrivateKey);
+  if (!free.ok) return free;
+  if (!existsSync(join(dir, ORG_FILES.privateKey))) return err('IO', `${join(dir, ORG_FILES.privateKey)} is missing: not an org directory`);
+  try {
+    return okv(writeRecoveryKeyPair(dir));
+  } catch (e) {
+    return writeFailure(e);
+  }
+}
 
 /** Refuses to replace a key: a new org key orphans every certificate, a new node key its certificate. */
 function refuseExisting(dir: string, file: string): IdResult<null> {
@@ -32,28 +111,50 @@ function writeFailure(e: unknown): IdResult<never> {
   return err('IO', (e as NodeJS.ErrnoException).message);
 }
 
-export function initOrg(dir: string): IdResult<{ keyId: Uint8Array; privatePath: string; publicPath: string }> {
+export function initOrg(dir: string): IdResult<{ keyId: Uint8Array; privatePath: string; publicPath: string; recoveryPrivatePath: string; recoveryPublicPath: string }> {
   const free = refuseExisting(dir, ORG_FILES.privateKey);
   if (!free.ok) return free;
+  const freeRecovery = refuseExisting(dir, ORG_FILES.recoveryPrivateKey);
+  if (!freeRecovery.ok) return freeRecovery;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const kp = generateKeyPair();
-    return okv({ keyId: keyId(kp.publicKey), ...writeKeyPair(dir, 'org', kp) });
+    const org = writeKeyPair(dir, 'org', kp);
+    // After the org key: a crash in between leaves an org that `agent org init-recovery` completes.
+    const recovery = writeRecoveryKeyPair(dir);
+    return okv({ keyId: keyId(kp.publicKey), ...org, recoveryPrivatePath: recovery.privatePath, recoveryPublicPath: recovery.publicPath });
   } catch (e) {
     return writeFailure(e);
   }
 }
 
-export function loadOrg(dir: string): IdResult<{ privateKey: KeyObject; publicKey: KeyObject }> {
+/** What enroll needs of an org; `recoveryPublicPem` is null for an org without a recovery key. */
+export interface OrgKeys {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  recoveryPublicPem?: string | null;
+}
+
+export function loadOrg(dir: string): IdResult<OrgKeys & { recoveryPublicPem: string | null }> {
   const privateKey = readPrivateKey(join(dir, ORG_FILES.privateKey));
   if (!privateKey.ok) return privateKey;
   const publicKey = readPublicKey(join(dir, ORG_FILES.publicKey));
   if (!publicKey.ok) return publicKey;
-  return okv({ privateKey: privateKey.value, publicKey: publicKey.value });
+  const recoveryPath = join(dir, ORG_FILES.recoveryPublicKey);
+  let recoveryPublicPem: string | null = null;
+  if (existsSync(recoveryPath)) {
+    // Checked here so that enroll never copies a file the vault could not seal to.
+    const raw = readRecoveryPublicKey(recoveryPath);
+    if (!raw.ok) return raw;
+    const pem = readSmall(recoveryPath);
+    if (!pem.ok) return pem;
+    recoveryPublicPem = pem.value;
+  }
+  return okv({ privateKey: privateKey.value, publicKey: publicKey.value, recoveryPublicPem });
 }
 
 /** `issued`/`validSec` in seconds; the org key signs a fresh node key. */
-export function enroll(org: { privateKey: KeyObject; publicKey: KeyObject }, name: string, outDir: string, issued: number, validSec: number): IdResult<NodeIdentity> {
+export function enroll(org: OrgKeys, name: string, outDir: string, issued: number, validSec: number): IdResult<NodeIdentity> {
   if (!NODE_NAME.test(name)) return err('MALFORMED', `node name '${name}' is not a DNS label`);
   const free = refuseExisting(outDir, NODE_FILES.privateKey);
   if (!free.ok) return free;
@@ -64,6 +165,7 @@ export function enroll(org: { privateKey: KeyObject; publicKey: KeyObject }, nam
     writeKeyPair(outDir, 'node', kp);
     writeFileAtomic(join(outDir, NODE_FILES.certificate), certificate, 0o644);
     writeFileAtomic(join(outDir, NODE_FILES.orgPublicKey), publicPem(org.publicKey), 0o644);
+    if (org.recoveryPublicPem) writeFileAtomic(join(outDir, NODE_FILES.recoveryPublicKey), org.recoveryPublicPem, 0o644);
   } catch (e) {
     return writeFailure(e);
   }
