@@ -7,6 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GossipDriver } from '../gossip/driver.ts';
+import type { RecordBlob, RecordOptions } from '../gossip/records.ts';
 import { SwimNode } from '../gossip/swim.ts';
 import { identityTrust, INCARNATION_SPAN } from '../gossip/trust.ts';
 import { DEFAULT_CONFIG, type GossipConfig, type WakeRequest } from '../gossip/types.ts';
@@ -47,7 +48,10 @@ export interface GossipMember {
 }
 
 /** Builds the core, its driver and the record maker of this run's session. */
-export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log: Logger; onWake?: (w: WakeRequest) => void }): Promise<GossipMember> {
+export async function buildGossip(
+  config: AgentConfig,
+  deps: { sys: SysRoot; log: Logger; onWake?: (w: WakeRequest) => void; records?: { options: RecordOptions; onRecord: (r: RecordBlob) => void } },
+): Promise<GossipMember> {
   const g = config.gossip;
   if (g === null) throw new Error('buildGossip called without a gossip section');
   const dir = config.node.identityDir;
@@ -87,11 +91,18 @@ export async function buildGossip(config: AgentConfig, deps: { sys: SysRoot; log
     incarnation: inc.value * INCARNATION_SPAN,
   };
   const now = Date.now();
-  const core = new SwimNode(cfg, trust, cryptoRandom, now);
+  const core = new SwimNode(cfg, trust, cryptoRandom, now, deps.records ? { records: deps.records.options } : {});
   deps.log.info({ node: cfg.name, addr: cfg.addr, bind: g.bind, seeds: cfg.seeds.length, incarnation: cfg.incarnation }, 'gossip configured');
   const id = identity.value;
   return {
-    driver: new GossipDriver({ core, bind: g.bind, maxPacketBytes: cfg.maxPacketBytes, log: deps.log, ...(deps.onWake ? { onWake: deps.onWake } : {}) }),
+    driver: new GossipDriver({
+      core,
+      bind: g.bind,
+      maxPacketBytes: cfg.maxPacketBytes,
+      log: deps.log,
+      ...(deps.onWake ? { onWake: deps.onWake } : {}),
+      ...(deps.records ? { onRecord: deps.records.onRecord } : {}),
+    }),
     makeRecord: (input) => buildRecord(id, session, input),
   };
 }

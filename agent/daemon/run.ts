@@ -19,6 +19,7 @@ import { wolRelay } from './wol-relay.ts';
 import { gerr } from '../gossip/types.ts';
 import { startAttesting } from './attesting.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
+import { vaultSync } from './vault-sync.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
 import { TransportError } from '../gossip/udp.ts';
 import { monotonicMs } from '../clock.ts';
@@ -82,13 +83,16 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
 
   let gossip: GossipDriver | null = null;
   let attesting: { stop(): void } | null = null;
+  // The vault's records ride on gossip; without gossip there is nobody to publish them to.
+  const vault = config.gossip ? vaultSync(config, log) : null;
   // One relay and one rate limit for both ways a wake reaches this node: the control socket and gossip peers.
   const relay = wolRelay({ log, peerTarget: config.heal.wakeTarget, askPeers: (subject, mac) => (gossip ? gossip.askWake(subject, mac) : gerr('REFUSED', 'gossip is not running')) });
   if (config.gossip) {
     try {
-      const member = await buildGossip(config, { sys: deps.sys, log, onWake: relay.fromPeer });
+      const member = await buildGossip(config, { sys: deps.sys, log, onWake: relay.fromPeer, ...(vault ? { records: { options: vault.records, onRecord: vault.onRecord } } : {}) });
       gossip = member.driver;
       await gossip.start();
+      vault?.start(gossip);
       attesting = startAttesting({ driver: gossip, makeRecord: member.makeRecord, sys: deps.sys, log, watchdogArmed: wd !== null });
     } catch (e) {
       if (!(e instanceof GossipSetupError || e instanceof TransportError)) throw e;
@@ -132,6 +136,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
   notify({ STOPPING: 1, STATUS: `stopping on ${signal}` });
   if (ping) clearInterval(ping);
   attesting?.stop();
+  vault?.stop();
   await gossip?.stop({ leave: true });
   await control?.close();
   releaseWatchdog();

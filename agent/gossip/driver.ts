@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { StreamTransport, type StreamLimits } from './stream.ts';
 import type { SwimStats } from './swim.ts';
+import type { RecordBlob, RecordClaim, RecordDigest } from './records.ts';
 import { gerr, type Addr, type GossipResult, type MemberEvent, type MemberState, type MemberView, type Outbound, type Rejection, type WakeRequest } from './types.ts';
 import { UdpTransport } from './udp.ts';
 
@@ -28,6 +29,9 @@ export interface GossipCore {
   setAttestation(record: Uint8Array, now: number): void;
   askWake?(subject: string, mac: Uint8Array, now: number): GossipResult<number>;
   takeWakes?(): WakeRequest[];
+  publishRecord?(bytes: Uint8Array, now: number): GossipResult<RecordClaim>;
+  takeRecords?(): RecordBlob[];
+  recordDigest?(): RecordDigest[];
 }
 
 export interface DriverOptions {
@@ -42,6 +46,8 @@ export interface DriverOptions {
   clock?: () => number;
   /** A member asked this node to wake a dead peer on its segment (the daemon's relay sends the packet). */
   onWake?: (w: WakeRequest) => void;
+  /** A peer brought a signed record (records.ts) that verified: the daemon stores it. */
+  onRecord?: (r: RecordBlob) => void;
 }
 
 export interface DriverCounters {
@@ -136,11 +142,13 @@ export class GossipDriver {
     let events: MemberEvent[] = [];
     let rejections: Rejection[] = [];
     let wakes: WakeRequest[] = [];
+    let records: RecordBlob[] = [];
     try {
       outbound = this.core.takeOutbound();
       events = this.core.takeEvents();
       rejections = this.core.takeRejections();
       wakes = this.core.takeWakes?.() ?? [];
+      records = this.core.takeRecords?.() ?? [];
     } catch (e) {
       this.counters.coreErrors++;
       this.log.error({ err: (e as Error).message }, 'gossip core threw while draining');
@@ -153,6 +161,13 @@ export class GossipDriver {
         this.opts.onWake?.(w);
       } catch (e) {
         this.log.error({ err: (e as Error).message }, 'wake handler threw');
+      }
+    }
+    for (const r of records) {
+      try {
+        this.opts.onRecord?.(r);
+      } catch (e) {
+        this.log.error({ node: r.node, id: r.id, err: (e as Error).message }, 'record handler threw');
       }
     }
     if (this.running) {
@@ -226,6 +241,13 @@ export class GossipDriver {
     if (this.running) this.call('attest', null, (now) => this.core.setAttestation(record, now));
   }
 
+  /** Publishes a signed record of this node's store through anti-entropy; the key and seq it verified with. */
+  publishRecord(bytes: Uint8Array): GossipResult<RecordClaim> {
+    const publish = this.core.publishRecord?.bind(this.core);
+    if (!this.running || !publish) return gerr('REFUSED', 'gossip is not running');
+    return this.call('publish record', null, (now) => publish(bytes, now)) ?? gerr('REFUSED', 'the gossip core failed');
+  }
+
   members(): MemberView[] {
     return this.core.members();
   }
@@ -249,6 +271,7 @@ export class GossipDriver {
       incarnation: self.incarnation,
       members: byState,
       uptimeMs: this.running ? this.clock() - this.startedAt : 0,
+      records: this.core.recordDigest?.().length ?? null,
       core: this.core.stats(),
       udp: this.udp ? { ...this.udp.stats } : null,
       tcp: this.tcp ? { ...this.tcp.stats } : null,
@@ -265,6 +288,8 @@ export interface GossipStatus {
   incarnation: number;
   members: Record<MemberState, number>;
   uptimeMs: number;
+  /** Signed records held (records.ts); null when the core carries none. */
+  records: number | null;
   core: SwimStats;
   udp: Record<string, number> | null;
   tcp: Record<string, number> | null;

@@ -9,12 +9,16 @@
 //   client  records [records server lacks] + wants [names]
 //   server  records [wanted records]
 //
+// Each frame may end with its part of the signed-record exchange (records.ts):
+// a hash in hello, a (key, seq) digest, records and wants, records.
+//
 // Every frame is signed by its sender and carries its credentials, so the
 // server knows who asks before it answers, and a joiner can check the seed.
 
 import { createHash } from 'node:crypto';
 import { gerr, gok, type GossipResult, type Trust } from './types.ts';
 import { cborDecode, cborEncode, shape, WIRE_VERSION, type Signed } from './wire.ts';
+import { readRecordBlobs, readRecordDigest, readRecordHash, readRecordPush, writeRecordBlobs, writeRecordDigest, writeRecordPush, type RecordBlob, type RecordDigest, type RecordKey } from './records.ts';
 
 export const MAX_FRAME = 8 * 1024 * 1024;
 const MAX_RECORDS = 100_000;
@@ -37,12 +41,13 @@ export interface MemberRecord {
   attestation: Uint8Array | null;
 }
 
+// `rec`: the signed records of records.ts, an optional last element so a frame without them reads as before.
 export type Phase =
-  | { phase: 'hello'; hash: Uint8Array; wantAtt: string[] }
+  | { phase: 'hello'; hash: Uint8Array; wantAtt: string[]; rec?: Uint8Array }
   | { phase: 'in-sync' }
-  | { phase: 'digest'; digest: DigestEntry[] }
-  | { phase: 'push'; records: MemberRecord[]; wants: string[] }
-  | { phase: 'records'; records: MemberRecord[] };
+  | { phase: 'digest'; digest: DigestEntry[]; rec?: RecordDigest[] }
+  | { phase: 'push'; records: MemberRecord[]; wants: string[]; rec?: { blobs: RecordBlob[]; wants: RecordKey[] } }
+  | { phase: 'records'; records: MemberRecord[]; rec?: RecordBlob[] };
 
 export interface Frame {
   sender: string;
@@ -66,15 +71,15 @@ const writeRecord = (r: MemberRecord): unknown[] => [r.creds, [r.alive.body, r.a
 function writePhase(p: Phase): unknown[] {
   switch (p.phase) {
     case 'hello':
-      return [PHASE.hello, p.hash, p.wantAtt];
+      return [PHASE.hello, p.hash, p.wantAtt, ...(p.rec ? [p.rec] : [])];
     case 'in-sync':
       return [PHASE['in-sync']];
     case 'digest':
-      return [PHASE.digest, p.digest.map((e) => [e.name, e.incarnation, e.code, e.att])];
+      return [PHASE.digest, p.digest.map((e) => [e.name, e.incarnation, e.code, e.att]), ...(p.rec ? [writeRecordDigest(p.rec)] : [])];
     case 'push':
-      return [PHASE.push, p.records.map(writeRecord), p.wants];
+      return [PHASE.push, p.records.map(writeRecord), p.wants, ...(p.rec ? [writeRecordPush(p.rec)] : [])];
     case 'records':
-      return [PHASE.records, p.records.map(writeRecord)];
+      return [PHASE.records, p.records.map(writeRecord), ...(p.rec ? [writeRecordBlobs(p.rec)] : [])];
   }
 }
 
@@ -98,10 +103,10 @@ function readRecord(v: unknown): MemberRecord {
 const names = (v: unknown): string[] => arr(v, 'names', 0, MAX_RECORDS).map((n) => need(text(n, MAX_NAME), 'name'));
 
 function readPhase(v: unknown): Phase {
-  const a = arr(v, 'phase', 1, 3);
+  const a = arr(v, 'phase', 1, 4);
   switch (a[0]) {
     case PHASE.hello:
-      return { phase: 'hello', hash: need(bytes(a[1], 32), 'hash'), wantAtt: names(a[2]) };
+      return { phase: 'hello', hash: need(bytes(a[1], 32), 'hash'), wantAtt: names(a[2]), ...(a.length > 3 ? { rec: readRecordHash(a[3]) } : {}) };
     case PHASE['in-sync']:
       return { phase: 'in-sync' };
     case PHASE.digest:
@@ -116,11 +121,12 @@ function readPhase(v: unknown): Phase {
             att: need(optBytes(d[3], 64), 'digest attestation'),
           };
         }),
+        ...(a.length > 2 ? { rec: readRecordDigest(a[2]) } : {}),
       };
     case PHASE.push:
-      return { phase: 'push', records: arr(a[1], 'records', 0, MAX_RECORDS).map(readRecord), wants: names(a[2]) };
+      return { phase: 'push', records: arr(a[1], 'records', 0, MAX_RECORDS).map(readRecord), wants: names(a[2]), ...(a.length > 3 ? { rec: readRecordPush(a[3]) } : {}) };
     case PHASE.records:
-      return { phase: 'records', records: arr(a[1], 'records', 0, MAX_RECORDS).map(readRecord) };
+      return { phase: 'records', records: arr(a[1], 'records', 0, MAX_RECORDS).map(readRecord), ...(a.length > 2 ? { rec: readRecordBlobs(a[2]) } : {}) };
     default:
       throw new Shape('phase');
   }

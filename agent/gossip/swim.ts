@@ -12,6 +12,7 @@ import { BroadcastQueue, FINAL_WEIGHT, retransmitLimit } from './queue.ts';
 import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
 import { gerr, gok, type Addr, type GossipConfig, type GossipError, type GossipResult, type MemberEvent, type MemberView, type Outbound, type Rejection, type Trust, type WakeRequest } from './types.ts';
 import { WAKE_FANOUT, WakeDesk } from './wake.ts';
+import { RecordBook, type RecordBlob, type RecordClaim, type RecordDigest, type RecordOptions } from './records.ts';
 import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
 
 interface ProbeRun {
@@ -53,6 +54,8 @@ const attDigest = (record: Uint8Array): Uint8Array => new Uint8Array(createHash(
 const updateSize = (s: Signed): number => s.body.length + s.sig.length + 8;
 const CREDS_ANNOUNCE_MS = 60_000;
 const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
+/** Peers a new local record is pushed to at once, ahead of the periodic push-pull (records.ts says why not by datagram). */
+const PUBLISH_FANOUT = 2;
 
 export class SwimNode {
   private readonly table: MemberTable;
@@ -88,13 +91,20 @@ export class SwimNode {
   private rejections: Rejection[] = [];
   private digestHash: Uint8Array | null = null;
   private readonly counters: SwimStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, streamBytesIn: 0, streamBytesOut: 0 };
+  /** Signed records carried by anti-entropy (records.ts); null when this node carries none. */
+  private readonly book: RecordBook | null;
+  /** When to push newly published records to a few peers: one push-pull carries a whole batch, so publishes coalesce. */
+  private publishPushAt: number | null = null;
+  private lastPublishPush = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly cfg: GossipConfig,
     private readonly trust: Trust,
     private readonly random: () => number,
     now: number,
+    opts: { records?: RecordOptions } = {},
   ) {
+    this.book = opts.records ? RecordBook.from(opts.records, random) : null;
     this.now = now;
     this.me = { name: cfg.name, addr: cfg.addr, incarnation: cfg.incarnation, state: 'alive', key: null, alive: null, final: null, att: null, updatedAt: now };
     this.table = new MemberTable(cfg, trust, this.me);
@@ -142,11 +152,14 @@ export class SwimNode {
     const p = f.body;
     let reply: Phase | null = null;
     if (p.phase === 'hello') {
-      if (sameBytes(this.hash(), p.hash)) reply = p.wantAtt.length ? { phase: 'records', records: this.records(p.wantAtt) } : { phase: 'in-sync' };
-      else reply = { phase: 'digest', digest: this.digest().entries };
+      // Records count only between two nodes that both carry them.
+      const rec = p.rec && this.book ? { book: this.book, theirs: p.rec } : null;
+      if (sameBytes(this.hash(), p.hash) && (!rec || sameBytes(rec.book.hash(), rec.theirs))) reply = p.wantAtt.length ? { phase: 'records', records: this.records(p.wantAtt) } : { phase: 'in-sync' };
+      else reply = { phase: 'digest', digest: this.digest().entries, ...(rec ? { rec: rec.book.digest() } : {}) };
     } else if (p.phase === 'push') {
       this.merge(p.records, f.sender, from, now);
-      reply = { phase: 'records', records: this.records(p.wants) };
+      if (p.rec) this.mergeRecords(p.rec.blobs, from, now);
+      reply = { phase: 'records', records: this.records(p.wants), ...(p.rec && this.book ? { rec: this.book.serve(p.rec.wants) } : {}) };
     } else {
       this.reject(from, { code: 'MALFORMED', message: `stream from ${f.sender} opened with a ${p.phase} frame` }, now);
     }
@@ -174,10 +187,14 @@ export class SwimNode {
         const lacksAtt = t.att !== null && m?.att && sameBytes(m.att, t.att) && !this.hasAtt(name, t.att);
         if (name !== this.me.name && (!e || newer(t, e) || lacksAtt || this.wantAtt.has(name))) wants.push(name);
       }
-      if (!push.length && !wants.length) return null;
-      return this.frame({ phase: 'push', records: push, wants }, now);
+      const rec = p.rec && this.book ? this.book.compare(p.rec, this.isMember) : null;
+      if (!push.length && !wants.length && !rec?.blobs.length && !rec?.wants.length) return null;
+      return this.frame({ phase: 'push', records: push, wants, ...(rec ? { rec } : {}) }, now);
     }
-    if (p.phase === 'records') this.merge(p.records, f.sender, to, now);
+    if (p.phase === 'records') {
+      this.merge(p.records, f.sender, to, now);
+      if (p.rec) this.mergeRecords(p.rec, to, now);
+    }
     return null;
   }
 
@@ -196,6 +213,7 @@ export class SwimNode {
       this.runSuspicions(now);
       this.runPushPull(now);
       this.retryParked(now);
+      this.runPublishPush(now);
     }
     if (now >= this.nextGossipAt) {
       this.gossip(now);
@@ -232,6 +250,7 @@ export class SwimNode {
     const k = this.table.quorum();
     for (const sp of this.table.suspicions.values()) if (sp.accusers.size >= k && sp.accusers.has(this.me.name)) t = Math.min(t, sp.deadline);
     if (this.wantAtt.size) t = Math.min(t, Math.max(this.nextAttFetchAt, this.now));
+    if (this.publishPushAt !== null) t = Math.min(t, this.publishPushAt);
     return t;
   }
 
@@ -302,6 +321,30 @@ export class SwimNode {
 
   stats(): SwimStats {
     return { ...this.counters };
+  }
+
+  /**
+   * A record of this node's own store (records.ts): verified, held, and
+   * pushed to a few live peers at the next tick (with whatever else was
+   * published meanwhile); the periodic push-pull carries it on.
+   */
+  publishRecord(bytes: Uint8Array, now: number): GossipResult<RecordClaim> {
+    this.now = now;
+    if (!this.book) return gerr('REFUSED', 'this node carries no records');
+    const r = this.book.publish(bytes, now);
+    if (!r.ok) return r;
+    if (r.value.accepted) this.publishPushAt ??= Math.max(now, this.lastPublishPush + this.cfg.gossipIntervalMs);
+    return gok({ node: r.value.node, id: r.value.id, seq: r.value.seq });
+  }
+
+  /** Records peers brought since the last call, for the daemon to store. */
+  takeRecords(): RecordBlob[] {
+    return this.book?.takeAccepted() ?? [];
+  }
+
+  /** The (key, seq, digest) of every record held. */
+  recordDigest(): RecordDigest[] {
+    return this.book?.digest() ?? [];
   }
 
   // ---- packets ----
@@ -607,6 +650,13 @@ export class SwimNode {
     if (peer) this.hello(peer.addr, now, []);
   }
 
+  private runPublishPush(now: number): void {
+    if (this.publishPushAt === null || now < this.publishPushAt) return;
+    this.publishPushAt = null;
+    this.lastPublishPush = now;
+    for (const m of this.pick(PUBLISH_FANOUT, (x) => x.state === 'alive')) this.hello(m.addr, now, []);
+  }
+
   /**
    * A death whose accusers this node has not learned yet is kept and applied
    * again once a second: the accusers' alives usually arrive within a few
@@ -652,7 +702,7 @@ export class SwimNode {
   }
 
   private hello(to: Addr, now: number, wantAtt: string[]): void {
-    const bytes = this.frame({ phase: 'hello', hash: this.hash(), wantAtt }, now);
+    const bytes = this.frame({ phase: 'hello', hash: this.hash(), wantAtt, ...(this.book ? { rec: this.book.hash() } : {}) }, now);
     this.out.push({ kind: 'stream', to, bytes });
   }
 
@@ -713,6 +763,13 @@ export class SwimNode {
     }
     for (const r of records) if (r.final) this.handle(this.table.apply(r.final, now), r.final, from, now, false);
     for (const r of records) if (r.attestation) this.takeAttestation(r.alive, r.attestation, from, now);
+  }
+
+  /** Records are taken only from members this node holds verified credentials of (itself included). */
+  private readonly isMember = (node: string): boolean => node === this.me.name || this.table.members.get(node)?.key != null;
+
+  private mergeRecords(blobs: RecordBlob[], from: Addr, now: number): void {
+    for (const e of this.book?.offerAll(blobs, this.isMember, now) ?? []) this.reject(from, e, now);
   }
 
   private takeAttestation(alive: Signed, record: Uint8Array, from: Addr, now: number): void {
