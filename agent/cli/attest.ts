@@ -145,7 +145,7 @@ export const attestCommand: Command = {
   usage: 'agent attest [--json] [--tpm URI [--pcrs SEL]] [--root DIR] [--ttl SEC] [--out FILE] --identity DIR\n       agent attest verify [--json] --org PUB --record FILE [--seen FILE] [--now TIME]',
   details: [
     "Prints the record (COSE_Sign1, base64): this node's capability summary and report digest, watchdog",
-    'state, policy (null: none applied yet), session key, certificate and session binding; with --tpm a quote',
+    'state, policy and compliance (null: no policy given; the daemon fills them from state.dir), session key, certificate and session binding; with --tpm a quote',
     'binds the session key to the PCRs. Without --tpm the record says the node is unattested.',
     '`verify` checks org -> certificate -> binding -> record (-> quote) and exits 0, or 1 with the reason;',
     '--seen is a record already accepted from the same node: older ones are rejected as replays.',

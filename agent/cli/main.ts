@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'oob', summary: 'drive one out-of-band channel (BMC, PDU, hypervisor, cloud API, Wake-on-LAN): status, on, off, cycle, reset', load: async () => (await import('./oob.ts')).oobCommand },
   { name: 'amt', summary: 'Intel ME/AMT over MEI: info, activate (CCM), deactivate, redirection features', load: async () => (await import('./amt.ts')).amtCommand },
   { name: 'bmc', summary: 'the BMC in band over /dev/ipmi0: info, add a user, harden', load: async () => (await import('./bmc.ts')).bmcCommand },
+  { name: 'policy', summary: "the org's OOB policy: sign, show, plan, apply (use / neutralize / ignore)", load: async () => (await import('./policy.ts')).policyCommand },
   { name: 'vault', summary: 'credentials sealed to the org: list (no secrets), open (with the org recovery key)', load: async () => (await import('./vault.ts')).vaultCommand },
   { name: 'status', summary: "show this node's gossip status from the running daemon", load: async () => (await import('./status.ts')).statusCommand },
 ];

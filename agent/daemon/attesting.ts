@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { GossipDriver } from '../gossip/driver.ts';
 import type { RecordInput } from '../identity/record.ts';
 import { recordInput } from '../probe/record-input.ts';
-import { buildReport } from '../probe/report.ts';
+import { buildReport, type Report } from '../probe/report.ts';
 import type { SysRoot } from '../probe/sysroot.ts';
 
 /** Records live five minutes and are renewed at half-life, so a peer never holds an expired one from a healthy node. */
@@ -20,13 +20,16 @@ export interface AttestingDeps {
   log: Logger;
   watchdogArmed: boolean;
   ttlMs?: number;
+  /** The policy this node applied and its compliance (agent/policy/applied.ts); absent: the record says null. */
+  claims?: (report: Report) => Pick<RecordInput, 'policy' | 'compliance'>;
 }
 
 export function startAttesting(d: AttestingDeps): { stop(): void } {
   const ttlMs = d.ttlMs ?? RECORD_TTL_MS;
   const once = (): void => {
     try {
-      const record = d.makeRecord(recordInput(buildReport(d.sys), Date.now(), ttlMs, d.watchdogArmed));
+      const report = buildReport(d.sys);
+      const record = d.makeRecord({ ...recordInput(report, Date.now(), ttlMs, d.watchdogArmed), ...d.claims?.(report) });
       d.driver.attest(record);
       d.log.debug({ bytes: record.length }, 'attestation record announced');
     } catch (e) {

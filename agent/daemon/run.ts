@@ -7,7 +7,7 @@
 // answers whether gossip runs or not. Healing hangs off this loop later.
 
 import type { Logger } from 'pino';
-import { buildReport } from '../probe/report.ts';
+import { buildReport, type Report } from '../probe/report.ts';
 import type { SysRoot } from '../probe/sysroot.ts';
 import type { WatchdogDevice } from '../watchdog/device.ts';
 import { Stages } from '../watchdog/stages.ts';
@@ -18,6 +18,7 @@ import { startControl } from './control.ts';
 import { wolRelay } from './wol-relay.ts';
 import { gerr } from '../gossip/types.ts';
 import { startAttesting } from './attesting.ts';
+import { appliedClaims } from '../policy/applied.ts';
 import { buildGossip, GossipSetupError } from './gossip.ts';
 import { vaultSync } from './vault-sync.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
@@ -93,7 +94,11 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
       gossip = member.driver;
       await gossip.start();
       vault?.start(gossip);
-      attesting = startAttesting({ driver: gossip, makeRecord: member.makeRecord, sys: deps.sys, log, watchdogArmed: wd !== null });
+      const { dir: stateDir } = config.state;
+      const { identityDir } = config.node;
+      // What `agent policy apply` kept under state.dir: the record then names the policy and says whether the node complies.
+      const claims = stateDir !== null && identityDir !== null ? (report: Report) => appliedClaims(stateDir, identityDir, report) : undefined;
+      attesting = startAttesting({ driver: gossip, makeRecord: member.makeRecord, sys: deps.sys, log, watchdogArmed: wd !== null, ...(claims ? { claims } : {}) });
     } catch (e) {
       if (!(e instanceof GossipSetupError || e instanceof TransportError)) throw e;
       // A node that cannot prove who it is, or cannot take its address, is no member; exiting lets the unit's restart policy retry.

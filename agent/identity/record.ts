@@ -33,10 +33,10 @@ export interface RecordPayload {
   /** SHA-256 of the capability report's JSON text. */
   reportDigest: Uint8Array;
   channels: ChannelSummary[];
-  /** null: no OOB policy applied yet (the policy engine does not exist in this version). */
-  policy: null;
-  /** null: nothing to comply with while policy is null. */
-  compliance: null;
+  /** null: no OOB policy taken (none given, or the one given was refused: the node runs as ignore). */
+  policy: PolicyRef | null;
+  /** null while policy is null; else how the node stands against that policy. */
+  compliance: ComplianceClaim | null;
   watchdog: WatchdogState;
   /** null: no TPM, the node is unattested. */
   tpm: TpmQuote | null;
@@ -44,6 +44,27 @@ export interface RecordPayload {
   certificate: Uint8Array;
   binding: Uint8Array;
 }
+
+/** Which signed policy the node runs: its serial and the SHA-256 (hex) of the signed bytes. */
+export interface PolicyRef {
+  serial: number;
+  digest: string;
+}
+
+/** Structurally agent/policy/types.ts Compliance, spelled here so identity does not import policy. */
+export interface ComplianceClaim {
+  mode: 'use' | 'neutralize' | 'ignore';
+  serial: number;
+  policyDigest: string;
+  status: 'compliant' | 'non-compliant' | 'not-applied';
+  missing: string[];
+  applied: string[];
+}
+
+const MODES: readonly ComplianceClaim['mode'][] = ['use', 'neutralize', 'ignore'];
+const STATUSES: readonly ComplianceClaim['status'][] = ['compliant', 'non-compliant', 'not-applied'];
+/** Bounds on the free text a record carries: even all 3-byte UTF-8, one record stays below MAX_CBOR (64 KiB) and gossip's record limit. */
+export const COMPLIANCE_LIMITS = { items: 24, chars: 256 } as const;
 
 export const reportDigest = (reportJson: string): Uint8Array => new Uint8Array(createHash('sha256').update(reportJson, 'utf8').digest());
 
@@ -55,6 +76,31 @@ export interface RecordInput {
   reportDigest: Uint8Array;
   channels: readonly ChannelSummary[];
   watchdog: WatchdogState;
+  /** Absent or null: no policy taken. compliance must name the same serial and digest as policy. */
+  policy?: PolicyRef | null;
+  compliance?: ComplianceClaim | null;
+}
+
+const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
+const clip = (xs: readonly string[]): string[] => xs.slice(0, COMPLIANCE_LIMITS.items).map((x) => (x.length > COMPLIANCE_LIMITS.chars ? `${x.slice(0, COMPLIANCE_LIMITS.chars - 1)}…` : x));
+
+function policyCbor(p: PolicyRef | null | undefined): Cbor {
+  if (!p) return null;
+  if (!/^[0-9a-f]{64}$/.test(p.digest)) throw new TypeError('record: policy digest is 64 lower-case hex digits');
+  return new Map<string, Cbor>([['serial', p.serial], ['digest', fromHex(p.digest)]]);
+}
+
+function complianceCbor(c: ComplianceClaim | null | undefined, p: PolicyRef | null | undefined): Cbor {
+  if (!c) return null;
+  if (!p || c.serial !== p.serial || c.policyDigest !== p.digest) throw new TypeError('record: compliance must be about the policy the record names');
+  return new Map<string, Cbor>([
+    ['mode', c.mode],
+    ['serial', c.serial],
+    ['policyDigest', fromHex(c.policyDigest)],
+    ['status', c.status],
+    ['missing', clip(c.missing)],
+    ['applied', clip(c.applied)],
+  ]);
 }
 
 export function buildRecord(id: NodeIdentity, session: Session, input: RecordInput): Uint8Array {
@@ -68,8 +114,8 @@ export function buildRecord(id: NodeIdentity, session: Session, input: RecordInp
     ['exp', input.time + input.ttlMs],
     ['report', input.reportDigest],
     ['channels', input.channels.map((c) => new Map<string, Cbor>([['kind', c.kind], ['verdict', c.verdict]]))],
-    ['policy', null],
-    ['compliance', null],
+    ['policy', policyCbor(input.policy)],
+    ['compliance', complianceCbor(input.compliance, input.policy)],
     ['watchdog', new Map<string, Cbor>([['armed', input.watchdog.armed], ['lastResetByWatchdog', input.watchdog.lastResetByWatchdog]])],
     ['tpm', q ? new Map<string, Cbor>([['msg', q.msg], ['sig', q.sig], ['ak', q.akPem]]) : null],
     ['spk', session.sessionKey],
@@ -89,6 +135,45 @@ function readChannels(what: string, v: readonly Cbor[]): IdResult<ChannelSummary
     out.push({ kind, verdict });
   }
   return okv(out);
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function readPolicyRef(what: string, v: Cbor | undefined): IdResult<PolicyRef | null> {
+  if (v === null) return okv(null);
+  const bad = err('MALFORMED', `${what}: policy is neither null nor {serial, digest}`);
+  if (!isMap(v) || v.size !== 2) return bad;
+  const serial = field.uint(v, 'serial');
+  const digest = field.bytes(v, 'digest');
+  if (serial === undefined || !digest || digest.length !== 32) return bad;
+  return okv({ serial, digest: hexOf(digest) });
+}
+
+function readTexts(v: Cbor | undefined): string[] | null {
+  if (!Array.isArray(v) || v.length > COMPLIANCE_LIMITS.items) return null;
+  const out: string[] = [];
+  for (const x of v as readonly Cbor[]) {
+    if (typeof x !== 'string' || x.length > COMPLIANCE_LIMITS.chars) return null;
+    out.push(x);
+  }
+  return out;
+}
+
+function readCompliance(what: string, v: Cbor | undefined): IdResult<ComplianceClaim | null> {
+  if (v === null) return okv(null);
+  const bad = err('MALFORMED', `${what}: compliance is neither null nor {mode, serial, policyDigest, status, missing, applied}`);
+  if (!isMap(v) || v.size !== 6) return bad;
+  const mode = field.text(v, 'mode');
+  const serial = field.uint(v, 'serial');
+  const digest = field.bytes(v, 'policyDigest');
+  const status = field.text(v, 'status');
+  const missing = readTexts(v.get('missing'));
+  const applied = readTexts(v.get('applied'));
+  if (serial === undefined || !digest || digest.length !== 32 || !missing || !applied) return bad;
+  const m = MODES.find((x) => x === mode);
+  const s = STATUSES.find((x) => x === status);
+  if (!m || !s) return bad;
+  return okv({ mode: m, serial, policyDigest: hexOf(digest), status: s, missing, applied });
 }
 
 function readWatchdog(what: string, m: CborMap): IdResult<WatchdogState> {
@@ -131,7 +216,11 @@ export function readRecordPayload(bytes: Uint8Array): IdResult<RecordPayload> {
   const channels = readChannels(what, chans.value);
   if (!channels.ok) return channels;
   if (!m.has('policy') || !m.has('compliance')) return err('MALFORMED', `${what}: "policy" and "compliance" are required`);
-  if (m.get('policy') !== null || m.get('compliance') !== null) return err('UNSUPPORTED', `${what}: v${VERSION} defines only policy null (no policy applied)`);
+  const policy = readPolicyRef(what, m.get('policy'));
+  if (!policy.ok) return policy;
+  const compliance = readCompliance(what, m.get('compliance'));
+  if (!compliance.ok) return compliance;
+  if (compliance.value && !policy.value) return err('MALFORMED', `${what}: compliance without a policy`);
   const wd = need(what, 'watchdog', field.map(m, 'watchdog'));
   if (!wd.ok) return wd;
   const watchdog = readWatchdog(what, wd.value);
@@ -153,8 +242,8 @@ export function readRecordPayload(bytes: Uint8Array): IdResult<RecordPayload> {
     expires: exp.value,
     reportDigest: report.value,
     channels: channels.value,
-    policy: null,
-    compliance: null,
+    policy: policy.value,
+    compliance: compliance.value,
     watchdog: watchdog.value,
     tpm: tpm.value,
     sessionKey: spk.value,

@@ -75,6 +75,11 @@ export function verifyRecord(bytes: Uint8Array, o: VerifyOptions): IdResult<Veri
     if (!q.ok) return err('BAD_QUOTE', `TPM quote: ${q.message}`);
   }
 
+  // A compliance claim about one policy under the name of another would let a node look compliant with a policy it never ran.
+  const pol = payload.policy;
+  const com = payload.compliance;
+  if (com && (!pol || com.serial !== pol.serial || com.policyDigest !== pol.digest)) return err('MISMATCH', 'compliance is about another policy than the record names');
+
   const nowSec = Math.floor(o.now / 1000);
   if (nowSec < cert.issued) return err('NOT_YET_VALID', `node certificate valid from ${new Date(cert.issued * 1000).toISOString()}`);
   if (nowSec >= cert.expires) return err('EXPIRED', `node certificate expired ${new Date(cert.expires * 1000).toISOString()}`);
