@@ -116,7 +116,7 @@ export function renderPolicy(p: Policy): string {
     `amt             : provision ${yes(p.amt.provision)}, control mode ${p.amt.controlMode}, SOL ${yes(p.amt.sol)}, IDE-R ${yes(p.amt.ider)}, KVM ${yes(p.amt.kvm)}`,
     `bmc             : provision ${yes(p.bmc.provision)}, user ${p.bmc.user} (${p.bmc.privilege}), harden ${yes(p.bmc.harden)}, lan ${p.bmc.lan}`,
     `watchdog        : timeout ${p.watchdog.timeoutS} s`,
-    `fencing         : ${p.fencing.confirmations} confirmations, actor delay ${p.fencing.actorDelayS} s, channels ${p.fencing.channels.length > 0 ? p.fencing.channels.join(', ') : 'any'}, unattested peers ${p.fencing.unattestedPeers ? 'may act' : 'may not act'}`,
+    `fencing         : quorum ${p.fencing.quorum}, ${p.fencing.confirmations} confirmations, actor delay ${p.fencing.actorDelayS} s, channels ${p.fencing.channels.length > 0 ? p.fencing.channels.join(', ') : 'any'}, unattested peers ${p.fencing.unattestedPeers ? 'may act' : 'may not act'}`,
   ].join('\n');
 }
 

@@ -12,7 +12,7 @@
 //   bmc  { provision true, user "fortros-oob", privilege "operator", harden false, lan "keep" }
 //        (hardening removes cipher suites other tools may use: opt-in)
 //   watchdog { timeoutS 60 }
-//   fencing  { confirmations 2, actorDelayS 10, channels [], unattestedPeers false }
+//   fencing  { quorum "majority", confirmations 2, actorDelayS 10, channels [], unattestedPeers false }
 // `serial` has no default: it orders policies, and a guessed one defeats rollback checks.
 
 import { isChannelName, type ChannelName } from '../channels/registry.ts';
@@ -38,7 +38,7 @@ export const DEFAULTS = {
   amt: { provision: true, controlMode: 'ccm', sol: true, ider: false, kvm: false },
   bmc: { provision: true, user: 'fortros-oob', privilege: 'operator', harden: false, lan: 'keep' },
   watchdog: { timeoutS: 60 },
-  fencing: { confirmations: 2, actorDelayS: 10, channels: [] as ChannelName[], unattestedPeers: false },
+  fencing: { quorum: 'majority', confirmations: 2, actorDelayS: 10, channels: [] as ChannelName[], unattestedPeers: false },
 } as const;
 
 /** A field the reader refused; caught only in this module and turned into MALFORMED. */
@@ -146,7 +146,8 @@ function readPolicy(r: Reader, v: unknown, now: number): Policy {
       lan: get(r, m, p, 'lan', D.bmc.lan, oneOf(['keep', 'static'] as const)),
     })),
     watchdog: section('watchdog', ['timeoutS'], (m, p) => ({ timeoutS: get(r, m, p, 'timeoutS', D.watchdog.timeoutS, int(LIMITS.watchdogTimeoutS)) })),
-    fencing: section('fencing', ['confirmations', 'actorDelayS', 'channels', 'unattestedPeers'], (m, p) => ({
+    fencing: section('fencing', ['quorum', 'confirmations', 'actorDelayS', 'channels', 'unattestedPeers'], (m, p) => ({
+      quorum: get(r, m, p, 'quorum', D.fencing.quorum, oneOf(['majority', 'all'] as const)),
       confirmations: get(r, m, p, 'confirmations', D.fencing.confirmations, int(LIMITS.confirmations)),
       actorDelayS: get(r, m, p, 'actorDelayS', D.fencing.actorDelayS, int(LIMITS.actorDelayS)),
       channels: get(r, m, p, 'channels', [...D.fencing.channels], channels),

@@ -34,6 +34,8 @@ export interface Policy {
   };
   watchdog: { timeoutS: number };
   fencing: {
+    /** Who may act: only a node that sees a majority of the last stable membership alive (or all of it), so a minority partition never fences the majority. */
+    quorum: 'majority' | 'all';
     /** Distinct signed confirmations of a death before anyone acts. */
     confirmations: number;
     /** Seconds the second-ranked actor waits for the first. */

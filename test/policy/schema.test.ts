@@ -18,7 +18,7 @@ test('JSON: absent keys take the documented defaults; oob defaults to ignore', (
     amt: { provision: true, controlMode: 'ccm', sol: true, ider: false, kvm: false },
     bmc: { provision: true, user: 'fortros-oob', privilege: 'operator', harden: false, lan: 'keep' },
     watchdog: { timeoutS: 60 },
-    fencing: { confirmations: 2, actorDelayS: 10, channels: [], unattestedPeers: false },
+    fencing: { quorum: 'majority', confirmations: 2, actorDelayS: 10, channels: [], unattestedPeers: false },
   });
   t.is(DEFAULTS.oob, 'ignore');
   const partial = must(policyFromJson({ serial: 1, oob: 'use', amt: { kvm: true }, fencing: { channels: ['ipmi', 'pdu'] } }, ISSUED));
@@ -125,4 +125,12 @@ test('fuzz: arbitrary JSON values give a policy or MALFORMED, never a throw', (t
     { numRuns: 2000 },
   );
   t.pass();
+});
+
+test('fencing quorum: majority by default, all when asked, anything else refused with its path', (t) => {
+  t.is(policy('use').fencing.quorum, 'majority');
+  t.is(policy('use', { fencing: { quorum: 'all' } }).fencing.quorum, 'all');
+  const bad = policyFromJson({ serial: 1, issued: ISSUED, oob: 'use', fencing: { quorum: 'half' } }, ISSUED);
+  t.false(bad.ok);
+  if (!bad.ok) t.regex(bad.error.message, /^fencing\.quorum: must be one of "majority", "all"/);
 });
