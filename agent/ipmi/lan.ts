@@ -65,7 +65,11 @@ export class LanTransport {
           if (err) finish(cerr('UNREACHABLE', `cannot send to ${this.target()}: ${err.message}`));
         });
         if (timer) clearTimeout(timer);
-        timer = setTimeout(() => send(ex.transmit(), false), Math.max(1, Math.min(this.timing.retransmitMs, left)));
+        // A wait cut short by the deadline ends the exchange when it fires: timers run on the loop's
+        // cached clock, so one may fire a hair before the deadline by ours, and a packet sent then
+        // could not be answered in time anyway.
+        const last = left <= this.timing.retransmitMs;
+        timer = setTimeout(() => (last ? expire() : send(ex.transmit(), false)), Math.max(1, Math.min(this.timing.retransmitMs, left)));
       };
       this.onPacket = (b) => {
         const r = ex.receive(b);
