@@ -35,9 +35,9 @@ interface Run {
 }
 
 /** Starts the writer, kills it `delayMs` after it is ready (or after spawn when `early`), and waits for it to be gone. */
-function runAndKill(writer: string, stateDir: string, identityDir: string, delayMs: number, early: boolean): Promise<Run> {
+function runAndKill(writer: string, stateDir: string, identityDir: string, delayMs: number, early: boolean, first: number): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [writer, stateDir, identityDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writer, stateDir, identityDir, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
     let timer: NodeJS.Timeout | null = null;
@@ -77,7 +77,7 @@ test('kill -9 mid-write, many times: every record is whole, old or new seq, temp
   let newerThanReported = 0;
   while (kills < KILLS && Date.now() - started < BUDGET_MS) {
     const early = kills % 10 === 9;
-    const r = await runAndKill(writer, node.stateDir, node.identityDir, Math.floor(Math.random() * (early ? 60 : 25)), early);
+    const r = await runAndKill(writer, node.stateDir, node.identityDir, Math.floor(Math.random() * (early ? 60 : 25)), early, kills % 3);
     if (r.signal !== 'SIGKILL') t.fail(`writer ended by itself: code ${r.code} ${r.stderr}`);
     kills++;
     // What this run reported last per id; unreported, it may have landed one put past that.
