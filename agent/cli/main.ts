@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'bmc', summary: 'the BMC in band over /dev/ipmi0: info, add a user, harden', load: async () => (await import('./bmc.ts')).bmcCommand },
   { name: 'policy', summary: "the org's OOB policy: sign, show, plan, apply (use / neutralize / ignore)", load: async () => (await import('./policy.ts')).policyCommand },
   { name: 'vault', summary: 'credentials sealed to the org: list (no secrets), open (with the org recovery key)', load: async () => (await import('./vault.ts')).vaultCommand },
+  { name: 'heal', summary: "the healing decisions and actions this node took: its signed audit log", load: async () => (await import('./heal.ts')).healCommand },
   { name: 'status', summary: "show this node's gossip status from the running daemon", load: async () => (await import('./status.ts')).statusCommand },
 ];
 
