@@ -66,6 +66,8 @@ type Cfg = Pick<GossipConfig, 'name' | 'deathQuorum' | 'maxSkewMs' | 'probeInter
 export class MemberTable {
   readonly members = new Map<string, Member>();
   readonly suspicions = new Map<string, Suspicion>();
+  /** The confirmers of each member this node buried, kept past the suspicion they came from until it comes back or leaves. */
+  private readonly buried = new Map<string, readonly string[]>();
   /** Members not dead or left, this node included: what the timeouts and the quorum scale with. */
   private live = 1;
 
@@ -83,6 +85,18 @@ export class MemberTable {
 
   times(): SuspicionTimes {
     return suspicionTimes(this.live, this.cfg.probeIntervalMs, this.cfg.suspicionMult, this.cfg.suspicionMaxTimeoutMult, this.cfg.suspicionConfirmations);
+  }
+
+  /**
+   * The distinct verified members whose signed suspicion or death of `name` this
+   * node holds at the incarnation accused: its accusers while suspect, the
+   * accusers it was buried on while dead, none otherwise.
+   */
+  confirmers(name: string): string[] {
+    const m = this.members.get(name);
+    if (m?.state === 'dead') return [...(this.buried.get(name) ?? [])];
+    const sp = this.suspicions.get(name);
+    return m?.state === 'suspect' && sp ? distinctOthers(name, sp.accusers.keys()) : [];
   }
 
   /** K, capped by the members that could confirm: a death needs that many distinct accusers. */
@@ -145,6 +159,8 @@ export class MemberTable {
     const sp = this.suspicions.get(u.name);
     const stillSuspect = sp !== undefined && sp.incarnation >= u.incarnation;
     if (!stillSuspect) this.suspicions.delete(u.name);
+    // A higher incarnation is a refutation or a rejoin: the old death's confirmers no longer count.
+    this.buried.delete(u.name);
     const state = stillSuspect ? 'suspect' : 'alive';
     let member: Member = { name: u.name, addr: u.addr, incarnation: u.incarnation, state, key, alive: s, final: null, att: u.att, updatedAt: u.time };
     if (state === 'alive') {
@@ -201,6 +217,7 @@ export class MemberTable {
       event = this.put(x, { state: 'suspect' }, now).event;
     }
     sp.confirm(author, s);
+    if (event) event.confirmers = distinctOthers(x.name, sp.accusers.keys());
     return { kind: 'accepted', subject: x.name, key: `s:${x.name}:${author}`, replaces: false, event, joined: false, heardSuspicion: first && author !== this.self.name };
   }
 
@@ -218,7 +235,7 @@ export class MemberTable {
     // Only a witness signs a death: its own failed probe is part of the evidence.
     if (!accusers.includes(u.author)) return rejected('NO_QUORUM', `death of ${u.subject} by ${u.author}, who is not among its accusers`);
     if (x === this.self) return { kind: 'refute', incarnation: u.incarnation, accusers: [...new Set([u.author, ...accusers])] };
-    const event = this.bury(x, u.incarnation, s, now);
+    const event = this.bury(x, u.incarnation, s, now, accusers);
     return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
   }
 
@@ -263,14 +280,24 @@ export class MemberTable {
     if (!x.key?.verify(s.body, s.sig)) return rejected('BAD_SIGNATURE', `leave of ${u.name} does not verify`);
     if (u.time > now + this.cfg.maxSkewMs) return rejected('TIME', `leave of ${u.name} is dated ahead`);
     this.suspicions.delete(x.name);
+    this.buried.delete(x.name);
     const event = this.put(x, { incarnation: u.incarnation, final: s, state: 'left' }, now).event;
     return { kind: 'accepted', subject: x.name, key: x.name, replaces: true, event, joined: false, heardSuspicion: false };
   }
 
-  /** This node buries a member whose suspicion ran out with a quorum of accusers. */
-  bury(x: Member, incarnation: number, s: Signed, now: number): MemberEvent | null {
+  /**
+   * Buries a member on a death this node signed (its suspicion ran out with a
+   * quorum of accusers) or accepted (`accusers`: the death's verified evidence).
+   * Its confirmers are those accusers and any this node heard itself at that incarnation.
+   */
+  bury(x: Member, incarnation: number, s: Signed, now: number, accusers: readonly string[] = []): MemberEvent | null {
+    const sp = this.suspicions.get(x.name);
+    const confirmers = distinctOthers(x.name, [...accusers, ...(sp && sp.incarnation === incarnation ? sp.accusers.keys() : [])]);
     this.suspicions.delete(x.name);
-    return this.put(x, { incarnation, final: s, state: 'dead' }, now).event;
+    this.buried.set(x.name, confirmers);
+    const event = this.put(x, { incarnation, final: s, state: 'dead' }, now).event;
+    if (event) event.confirmers = [...confirmers];
+    return event;
   }
 
   /** This node leaves. */
@@ -288,6 +315,13 @@ const decodedBodies = new WeakMap<Uint8Array, Update>();
 
 /** Alive records by their signed update, on the same terms: shared between cores only when the update is. */
 const sharedAlive = new WeakMap<Signed, Member>();
+
+/** Sorted, each once, never the subject: a member cannot confirm its own death, nor count twice. */
+function distinctOthers(subject: string, names: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const n of names) if (n !== subject) out.add(n);
+  return [...out].sort();
+}
 
 const isLiveState = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 

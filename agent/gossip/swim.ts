@@ -254,6 +254,11 @@ export class SwimNode {
     return t;
   }
 
+  /** Who confirmed `name` suspect or dead at the incarnation accused (state.ts confirmers); empty for a live member. */
+  confirmers(name: string): string[] {
+    return this.table.confirmers(name);
+  }
+
   members(): MemberView[] {
     const out: MemberView[] = [];
     for (const m of this.table.members.values()) out.push(this.view(m));

@@ -141,6 +141,13 @@ export interface MemberEvent {
   to: MemberState;
   incarnation: number;
   at: number;
+  /**
+   * On a change to suspect or dead: the distinct verified members (never the
+   * subject) whose signed suspicion or death of it this node holds at the
+   * incarnation accused, each once however often it spoke. The heal loop
+   * counts them as its K confirmations (agent/heal/from-gossip.ts).
+   */
+  confirmers?: string[];
 }
 
 /** A member asked this node to wake `subject` (wake.ts): the daemon sends the magic packet for `mac`. */
