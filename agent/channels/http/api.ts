@@ -71,7 +71,17 @@ export async function apiRequest(t: ApiTarget, method: 'GET' | 'POST' | 'PUT' | 
 
 /** A bounded, printable excerpt of a provider's error text (their messages never carry our token). */
 export function excerpt(s: unknown): string {
-  return String(s).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return asText(s).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+/** Any JSON value as text without running its methods: String({toString: 0}) throws (found by the fuzzer). */
+function asText(s: unknown): string {
+  if (typeof s === 'string') return s;
+  try {
+    return JSON.stringify(s) ?? String(s);
+  } catch {
+    return Object.prototype.toString.call(s);
+  }
 }
 
 /**
