@@ -93,7 +93,7 @@ const COMMON_FLAGS: FlagSpec[] = [
   { name: 'password-file', kind: 'string', value: 'F', help: 'file whose first line is the password (never pass it in argv)' },
   { name: 'tls-fingerprint', kind: 'string', value: 'sha256:HEX', help: "pin the device's certificate (HTTPS channels)" },
   { name: 'insecure-http', kind: 'boolean', help: 'allow plain HTTP (redfish, amt, dash)' },
-  { name: 'allow-weak-ciphers', kind: 'boolean', help: 'ipmi: allow cipher suites 0-2 (no real integrity); IPMI v1.5 sessions are not implemented' },
+  { name: 'allow-weak-ciphers', kind: 'boolean', help: 'ipmi: allow cipher suites 0-2 (no real integrity); IPMI v1.5 is never used, by design: its sessions have no integrity' },
   { name: 'timeout', kind: 'string', value: 'S', help: `seconds for the whole action (default ${DEFAULT_TIMEOUT_S})` },
   { name: 'unverified-ok', kind: 'boolean', help: 'exit 0 when a channel that cannot read state (wol, hetzner-robot, ovh) accepted the request' },
   { name: 'json', kind: 'boolean', help: 'print the outcome as JSON' },

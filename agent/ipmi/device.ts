@@ -8,6 +8,7 @@
 // command opens the node afresh (an action's undo steps need that), until
 // close() is called.
 
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { cerr, cok, remainingMs, type ChannelErrorCode, type ChannelResult, type Deadline } from '../channels/types.ts';
 import { koffi } from '../native/koffi.ts';
@@ -105,6 +106,9 @@ export class IpmiDevice implements IpmiTransport {
    * (IPMICTL_GET_MY_ADDRESS_CMD: ENOTTY otherwise). No node: UNSUPPORTED.
    */
   static open(paths: readonly string[] = DEVICE_PATHS, ops?: DeviceOps): ChannelResult<IpmiDevice> {
+    // Every live `agent report` asks: without a device node, do not load the FFI at all
+    // (in the single binary that is an asset written out and dlopen'ed).
+    if (!ops && !paths.some((p) => existsSync(p))) return cerr('UNSUPPORTED', `no BMC device (${paths.join(', ')} absent: is ipmi_devintf loaded?)`);
     let o: DeviceOps;
     try {
       o = ops ?? nativeOps();

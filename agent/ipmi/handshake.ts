@@ -18,9 +18,10 @@ export interface HandshakeOptions {
   /** Suites to offer, best first. */
   suites: readonly CipherSuite[];
   /**
-   * Whether a BMC that speaks only IPMI v1.5 may be used. This client has no v1.5 session
-   * (straight-password or MD5 auth): such a BMC is CONFIG (refused) without the flag and
-   * UNSUPPORTED with it, so the flag only changes which error names the gap.
+   * Whether a BMC that speaks only IPMI v1.5 may be used. v1.5 sessions (straight-password
+   * or MD5 auth, no integrity) are out of scope by design, as the README's table says: such a
+   * BMC is CONFIG (refused) without the flag and UNSUPPORTED with it, so the flag only changes
+   * which error names the reason.
    */
   allowWeak: boolean;
   random: RandomBytes;
@@ -122,7 +123,7 @@ export class Handshake implements Exchange<Session> {
     if (!caps.ok) return failed('PROTOCOL', caps.reason);
     if (!caps.value.v20) {
       if (!this.o.allowWeak) return failed('CONFIG', 'the BMC offers only IPMI v1.5 sessions, which have no real integrity; refused');
-      return failed('UNSUPPORTED', 'the BMC offers only IPMI v1.5 sessions, which this client does not implement');
+      return failed('UNSUPPORTED', 'the BMC offers only IPMI v1.5 sessions, which this client never uses (no integrity; out of scope by design)');
     }
     return this.next('open');
   }
