@@ -70,7 +70,7 @@ export async function buildGossip(
   const bootId = boot.value.trim();
   // One incarnation block per run, not per boot: a restarted agent has a new session key, and its
   // announcements must outrank everything its previous run said, refutations included.
-  const inc = incarnationFor(dir, `${bootId}/run/${process.pid}/${Date.now()}`);
+  const inc = incarnationFor(dir, `${bootId}/run/${process.pid}/${Date.now()}`, Math.floor(Date.now() / 1000));
   if (!inc.ok) throw new GossipSetupError('INCARNATION', `incarnation in ${dir}: ${inc.error.message}`);
 
   const session = await createSession(identity.value, bootId, inc.value, null);

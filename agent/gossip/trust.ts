@@ -19,11 +19,13 @@ import { gerr, gok, type GossipErrorCode, type GossipResult, type PeerKey, type 
 /**
  * Gossip incarnations of one boot: the daemon starts at binding.incarnation *
  * INCARNATION_SPAN and each refutation adds one, so every incarnation of a
- * later boot outranks every incarnation of an earlier one. 2^32 per boot: a
- * liar that makes a member refute a hundred times a second still needs over
- * a year to exhaust it, and 2^21 boots fit below 2^53.
+ * later boot outranks every incarnation of an earlier one. 2^20 per boot: a
+ * refutation answers a suspicion, and a member refuting ten times a second
+ * still needs a day to exhaust it. 2^33 boot incarnations fit below 2^53,
+ * which leaves room for boot incarnations taken from the clock in unix
+ * seconds (identity/store.ts incarnationFor: a preboot keeps no counter).
  */
-export const INCARNATION_SPAN = 2 ** 32;
+export const INCARNATION_SPAN = 2 ** 20;
 
 /** A certificate and a binding are about 200 bytes each; a name of 63 characters adds little. */
 export const MAX_CREDS_BYTES = 2048;

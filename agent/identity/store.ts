@@ -71,9 +71,13 @@ export function readRecoveryPublicKey(path: string): IdResult<Uint8Array> {
   }
 }
 
-/** An org's recovery.key with its public half; only operators and `agent vault open` read it. */
+/** An org's recovery.key with its public half; only operators, `agent vault open` and healers (heal.recoveryKey) read it. */
 export function loadRecoveryKey(orgDir: string): IdResult<RecoveryKeyPair> {
-  const path = join(orgDir, ORG_FILES.recoveryPrivateKey);
+  return loadRecoveryKeyFile(join(orgDir, ORG_FILES.recoveryPrivateKey));
+}
+
+/** The recovery key from its file, wherever a healer keeps it. */
+export function loadRecoveryKeyFile(path: string): IdResult<RecoveryKeyPair> {
   const pem = readSmall(path);
   if (!pem.ok) return pem;
   let k: KeyObject;
@@ -192,9 +196,13 @@ export function loadIdentity(dir: string): IdResult<NodeIdentity> {
 /**
  * The incarnation for this boot: the stored one when the boot id matches (the
  * agent restarted within the boot), else one more, stored before it is used so
- * that a crash cannot hand out the same incarnation to two boots.
+ * that a crash cannot hand out the same incarnation to two boots. `floor`
+ * (the daemon passes unix seconds) is the least a new boot takes: a preboot
+ * whose identity directory lives in RAM forgets its counter at every boot and
+ * would start again at 1, below what its peers hold of its last boot, which
+ * they would then refuse as stale. The clock keeps it rising across such boots.
  */
-export function incarnationFor(dir: string, bootId: string): IdResult<number> {
+export function incarnationFor(dir: string, bootId: string, floor = 0): IdResult<number> {
   const path = join(dir, NODE_FILES.incarnation);
   let prev: { bootId: string; incarnation: number } | null = null;
   try {
@@ -206,7 +214,7 @@ export function incarnationFor(dir: string, bootId: string): IdResult<number> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return err('MALFORMED', `${path}: ${(e as Error).message}`);
   }
   if (prev && prev.bootId === bootId) return okv(prev.incarnation);
-  const incarnation = prev ? prev.incarnation + 1 : 1;
+  const incarnation = Math.max(prev ? prev.incarnation + 1 : 1, Math.floor(floor));
   try {
     writeFileAtomic(path, `${JSON.stringify({ bootId, incarnation })}\n`, 0o644);
   } catch (e) {

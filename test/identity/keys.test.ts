@@ -75,3 +75,15 @@ test('incarnation: same boot keeps it, a new boot increments and persists it', (
   const bad = incarnationFor(dir, BOOT_A);
   t.deepEqual(bad.ok ? null : bad.error.code, 'MALFORMED');
 });
+
+test('incarnation: a floor (the clock) lifts a forgotten counter, and never lowers a kept one', (t) => {
+  const ram = tmp();
+  // A preboot with its identity in RAM: every boot starts without incarnation.json.
+  t.is(must(incarnationFor(ram, BOOT_A, 1_700_000_000)), 1_700_000_000);
+  const again = tmp();
+  t.is(must(incarnationFor(again, BOOT_B, 1_700_000_050.9)), 1_700_000_050);
+  const kept = tmp();
+  t.is(must(incarnationFor(kept, BOOT_A, 500)), 500);
+  t.is(must(incarnationFor(kept, BOOT_B, 10)), 501, 'a clock set back does not lower it');
+  t.is(must(incarnationFor(kept, BOOT_B, 900)), 501, 'same boot: the stored value whatever the floor');
+});
