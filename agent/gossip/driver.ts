@@ -9,6 +9,7 @@ import type { SwimStats } from './swim.ts';
 import type { RecordBlob, RecordClaim, RecordDigest } from './records.ts';
 import { gerr, type Addr, type GossipResult, type MemberEvent, type MemberState, type MemberView, type Outbound, type Rejection, type WakeRequest } from './types.ts';
 import { UdpTransport } from './udp.ts';
+import type { LeaseMessage } from './lease-desk.ts';
 
 /** The part of SwimNode the driver uses (a fake core in the driver's tests). */
 export interface GossipCore {
@@ -32,6 +33,11 @@ export interface GossipCore {
   publishRecord?(bytes: Uint8Array, now: number): GossipResult<RecordClaim>;
   takeRecords?(): RecordBlob[];
   recordDigest?(): RecordDigest[];
+  sendLease?(bytes: Uint8Array, subject: string, now: number): GossipResult<number>;
+  takeLeases?(): LeaseMessage[];
+  credsOf?(name: string): Uint8Array | null;
+  attestationOf?(name: string): Uint8Array | null;
+  confirmers?(name: string): string[];
 }
 
 export interface DriverOptions {
@@ -48,6 +54,10 @@ export interface DriverOptions {
   onWake?: (w: WakeRequest) => void;
   /** A peer brought a signed record (records.ts) that verified: the daemon stores it. */
   onRecord?: (r: RecordBlob) => void;
+  /** Member state changes, after they are logged: the heal loop's input. */
+  onEvents?: (events: MemberEvent[]) => void;
+  /** A live member passed on a heal lease: unverified bytes, for the heal loop to check. */
+  onLease?: (l: LeaseMessage) => void;
 }
 
 export interface DriverCounters {
@@ -143,12 +153,14 @@ export class GossipDriver {
     let rejections: Rejection[] = [];
     let wakes: WakeRequest[] = [];
     let records: RecordBlob[] = [];
+    let leases: LeaseMessage[] = [];
     try {
       outbound = this.core.takeOutbound();
       events = this.core.takeEvents();
       rejections = this.core.takeRejections();
       wakes = this.core.takeWakes?.() ?? [];
       records = this.core.takeRecords?.() ?? [];
+      leases = this.core.takeLeases?.() ?? [];
     } catch (e) {
       this.counters.coreErrors++;
       this.log.error({ err: (e as Error).message }, 'gossip core threw while draining');
@@ -169,6 +181,13 @@ export class GossipDriver {
       } catch (e) {
         this.log.error({ node: r.node, id: r.id, err: (e as Error).message }, 'record handler threw');
       }
+    }
+    // Handlers may call back into the driver (sendLease): they run after this drain's queues were taken.
+    try {
+      if (events.length) this.opts.onEvents?.(events);
+      for (const l of leases) this.opts.onLease?.(l);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'heal handler threw');
     }
     if (this.running) {
       for (const o of outbound) {
@@ -250,6 +269,25 @@ export class GossipDriver {
 
   members(): MemberView[] {
     return this.core.members();
+  }
+
+  /** Sends a heal lease to a few live members (lease-desk.ts): how many. */
+  sendLease(bytes: Uint8Array, subject: string): GossipResult<number> {
+    const send = this.core.sendLease?.bind(this.core);
+    if (!this.running || !send) return gerr('REFUSED', 'gossip is not running');
+    return this.call('lease', null, (now) => send(bytes, subject, now)) ?? gerr('REFUSED', 'the gossip core failed');
+  }
+
+  credsOf(name: string): Uint8Array | null {
+    return this.core.credsOf?.(name) ?? null;
+  }
+
+  attestationOf(name: string): Uint8Array | null {
+    return this.core.attestationOf?.(name) ?? null;
+  }
+
+  confirmers(name: string): string[] {
+    return this.core.confirmers?.(name) ?? [];
   }
 
   /** Has members wake `subject` (which this node must hold dead) on their segments: how many were asked. */

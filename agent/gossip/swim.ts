@@ -12,8 +12,9 @@ import { BroadcastQueue, FINAL_WEIGHT, retransmitLimit } from './queue.ts';
 import { MemberTable, sameBytes, type Member, type Outcome, type SelfMember } from './state.ts';
 import { gerr, gok, type Addr, type GossipConfig, type GossipError, type GossipResult, type MemberEvent, type MemberView, type Outbound, type Rejection, type Trust, type WakeRequest } from './types.ts';
 import { WAKE_FANOUT, WakeDesk } from './wake.ts';
+import { LEASE_FANOUT, LeaseDesk, type LeaseMessage } from './lease-desk.ts';
 import { RecordBook, type RecordBlob, type RecordClaim, type RecordDigest, type RecordOptions } from './records.ts';
-import { decodePacket, decodeUpdate, encodePacket, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
+import { decodePacket, decodeUpdate, encodePacket, MAX_LEASE, msgSize, packetOverhead, signUpdate, type Msg, type Signed } from './wire.ts';
 
 interface ProbeRun {
   target: string;
@@ -71,6 +72,7 @@ export class SwimNode {
   private myAtt: Attestation | null = null;
   private readonly asked = new Map<Addr, number>();
   private readonly wakes: WakeDesk;
+  private readonly leases = new LeaseDesk();
   private lastAsked = Number.NEGATIVE_INFINITY;
   private readonly reminded = new Map<string, number>();
   /** Deaths refused for accusers not known yet, retried as members are learned (see retryParked). */
@@ -296,6 +298,38 @@ export class SwimNode {
     return gok(peers.length);
   }
 
+  /**
+   * Sends a heal lease straight to up to LEASE_FANOUT live members other than its subject;
+   * how many. The daemon calls this for its own leases and once for each peer's lease it verified.
+   */
+  sendLease(bytes: Uint8Array, subject: string, now: number): GossipResult<number> {
+    this.now = now;
+    if (bytes.length === 0 || bytes.length > MAX_LEASE) return gerr('TOO_LARGE', `a lease is 1 to ${MAX_LEASE} bytes, not ${bytes.length}`);
+    this.leases.own(bytes);
+    const peers = this.pick(LEASE_FANOUT, (p) => isLive(p) && p.name !== subject);
+    for (const p of peers) this.send(p.addr, [{ type: 'lease', lease: bytes }], null);
+    return gok(peers.length);
+  }
+
+  /** Leases live members sent since the last call, each distinct one once, unverified: the daemon checks the actor's signature. */
+  takeLeases(): LeaseMessage[] {
+    return this.leases.take();
+  }
+
+  /** The credentials `name` was admitted with (its org certificate and session binding), or null. */
+  credsOf(name: string): Uint8Array | null {
+    return this.table.members.get(name)?.key?.creds ?? null;
+  }
+
+  /** The verified, unexpired attestation record of `name`'s current announcement, or null. */
+  attestationOf(name: string): Uint8Array | null {
+    const m = this.table.members.get(name);
+    if (!m) return null;
+    if (m === this.me) return this.myAtt?.record ?? null;
+    const a = this.atts.get(name);
+    return m.att && a && sameBytes(a.digest, m.att) && a.expires > this.now ? a.record : null;
+  }
+
   /** Wake requests members sent that this node accepted, for the daemon to carry out. */
   takeWakes(): WakeRequest[] {
     return this.wakes.take();
@@ -390,6 +424,12 @@ export class SwimNode {
         if (!asker || !isLive(asker)) return this.reject(from, { code: 'REFUSED', message: `wake for ${m.subject} from ${sender}, not a live member here` }, now);
         if (!subject || subject.state !== 'dead') return this.reject(from, { code: 'REFUSED', message: `wake for ${m.subject} from ${sender}: this node holds it ${subject?.state ?? 'unknown'}, not dead` }, now);
         this.wakes.accept({ from: sender, subject: m.subject, mac: m.mac, at: now }, m.nonce);
+        return;
+      }
+      case 'lease': {
+        const peer = this.table.members.get(sender);
+        if (!peer || !isLive(peer)) return this.reject(from, { code: 'REFUSED', message: `lease from ${sender}, not a live member here` }, now);
+        this.leases.accept(sender, m.lease);
         return;
       }
       case 'ping':

@@ -21,6 +21,8 @@ const MAX_CREDS = 4096;
 const MAX_ATT_DIGEST = 64;
 const MAX_MSGS = 128;
 const MAX_EVIDENCE = 16;
+/** heal/lease.ts MAX_LEASE_BYTES: a lease is a few hundred bytes. */
+export const MAX_LEASE = 1024;
 
 export type Update =
   | { type: 'alive'; name: string; incarnation: number; time: number; addr: Addr; creds: Uint8Array | null; att: Uint8Array | null }
@@ -41,7 +43,9 @@ export type Msg =
   | { type: 'nack'; seq: number }
   | { type: 'update'; update: Signed }
   /** Asks the receiver to send a Wake-on-LAN packet for `mac` on its own segment (wake.ts). */
-  | { type: 'wake'; nonce: number; subject: string; mac: Uint8Array };
+  | { type: 'wake'; nonce: number; subject: string; mac: Uint8Array }
+  /** A heal lease (agent/heal/lease.ts), opaque here: signed by its actor, checked by the daemon before it is used or passed on. */
+  | { type: 'lease'; lease: Uint8Array };
 
 export interface PacketBody {
   sender: string;
@@ -50,7 +54,7 @@ export interface PacketBody {
 }
 
 const UPDATE_TAG = { alive: 0, suspect: 1, dead: 2, leave: 3 } as const;
-const MSG_TAG = { ping: 0, ack: 1, 'ping-req': 2, nack: 3, update: 4, wake: 5 } as const;
+const MSG_TAG = { ping: 0, ack: 1, 'ping-req': 2, nack: 3, update: 4, wake: 5, lease: 6 } as const;
 
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, structuredClone: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, structuredClone: false });
@@ -178,6 +182,8 @@ function writeMsg(m: Msg): unknown[] {
       return [MSG_TAG.update, m.update.body, m.update.sig];
     case 'wake':
       return [MSG_TAG.wake, m.nonce, m.subject, m.mac];
+    case 'lease':
+      return [MSG_TAG.lease, m.lease];
   }
 }
 
@@ -205,6 +211,12 @@ function readMsg(v: unknown): Msg {
       const mac = need(bytes(a[3], 6), 'wake mac');
       if (mac.length !== 6) throw new Shape('wake mac');
       return { type: 'wake', nonce: seq(), subject: need(text(a[2], MAX_NAME), 'wake subject'), mac };
+    }
+    case MSG_TAG.lease: {
+      if (a.length !== 2) throw new Shape('lease');
+      const lease = need(bytes(a[1], MAX_LEASE), 'lease bytes');
+      if (lease.length === 0) throw new Shape('lease bytes');
+      return { type: 'lease', lease };
     }
     default:
       throw new Shape('message type');

@@ -89,3 +89,26 @@ test('askWake: only for a member held dead; asks live members other than the sub
   t.true(wakes.every(({ to, m }) => to !== 'v:1' && m.type === 'wake' && m.subject === 'v'));
   t.false(w.a.askWake('v', MAC.subarray(0, 5), T0 + 2100).ok);
 });
+
+test('a lease from a live member reaches the daemon once; from a stranger, never; sendLease skips the subject', (t) => {
+  const w = world();
+  const lease = Uint8Array.from([1, 2, 3, 4]);
+  w.send('b', [{ type: 'lease', lease }], T0 + 1000);
+  t.deepEqual(w.a.takeLeases(), [{ from: 'b', bytes: lease }]);
+  // Another member relaying the same lease: already seen.
+  w.send('c', [{ type: 'lease', lease }], T0 + 1100);
+  t.deepEqual(w.a.takeLeases(), []);
+  // A member this node does not know: refused before anything is kept.
+  w.send('x', [{ type: 'lease', lease: Uint8Array.from([9]) }], T0 + 1200);
+  t.deepEqual(w.a.takeLeases(), []);
+  t.true(w.a.takeRejections().length >= 1);
+  // Its own lease: sent to live members other than the subject, and not handed back when a copy returns.
+  const own = Uint8Array.from([7, 7]);
+  const n = w.a.sendLease(own, 'v', T0 + 1300);
+  t.true(n.ok && n.value >= 1 && n.value <= 4, JSON.stringify(n));
+  const to = w.a.takeOutbound().map((o) => o.to);
+  t.false(to.includes('v:1'), 'the subject is not told of its own fencing');
+  w.send('b', [{ type: 'lease', lease: own }], T0 + 1400);
+  t.deepEqual(w.a.takeLeases(), []);
+  t.is(w.a.sendLease(new Uint8Array(2000), 'v', T0 + 1500).ok, false);
+});

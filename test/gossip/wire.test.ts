@@ -38,16 +38,22 @@ test('every message and update survives a round trip', (t) => {
     { type: 'ping-req', seq: 3, target: 'c', targetAddr: '[::1]:7946' },
     { type: 'nack', seq: 4 },
     { type: 'wake', nonce: 5, subject: 'c', mac: Uint8Array.from([0x52, 0x54, 0, 1, 2, 3]) },
+    { type: 'lease', lease: Uint8Array.from([0xd2, 0x84, 1, 2, 3]) },
     { type: 'update', update: up },
   ];
   const d = decodePacket(encodePacket({ sender: 'b', sentAt: T0 + 5_000_000_000, msgs }, tb));
   if (!d.ok) return t.fail(d.error.message);
   t.is(d.value.body.sender, 'b');
   t.is(d.value.body.sentAt, T0 + 5_000_000_000);
-  t.deepEqual(d.value.body.msgs.slice(0, 5), msgs.slice(0, 5));
+  t.deepEqual(d.value.body.msgs.slice(0, 6), msgs.slice(0, 6));
   // A wake message's MAC is exactly six bytes.
   const bad = decodePacket(encodePacket({ sender: 'b', sentAt: T0, msgs: [{ type: 'wake', nonce: 1, subject: 'c', mac: new Uint8Array(5) }] }, tb));
   t.is(!bad.ok && bad.error.code, 'MALFORMED');
+  // A lease is 1 to 1,024 bytes: an empty or oversized one is no message.
+  for (const lease of [new Uint8Array(0), new Uint8Array(1025)]) {
+    const l = decodePacket(encodePacket({ sender: 'b', sentAt: T0, msgs: [{ type: 'lease', lease }] }, tb));
+    t.is(!l.ok && l.error.code, 'MALFORMED', `lease of ${lease.length} bytes`);
+  }
   const u = decodeUpdate(up.body);
   t.deepEqual(u, { ok: true, value: { type: 'suspect', author: 'b', subject: 'c', incarnation: 7, time: T0 } });
   const dead = signUpdate({ type: 'dead', author: 'b', subject: 'c', incarnation: 7, time: T0, evidence: [up, up] }, tb);
