@@ -35,6 +35,13 @@ export interface DecisionConfig {
   maxSelfChecks: number;
   /** After an action reported done, the subject must rejoin within this or the attempt counts as failed. */
   rejoinTimeoutMs: number;
+  /**
+   * How long after the death the subject is left to its own hardware watchdog
+   * (SBD's stonith-watchdog-timeout): the driver grants it to a subject whose
+   * attestation says its watchdog is armed, and a rejoin inside it cancels the
+   * case. Default none: act at once.
+   */
+  graceMs?: (subject: string) => number;
   /** The stable membership the last run persisted (stableMembers()), and when the core starts. */
   restore?: { members: readonly string[]; now: number };
 }
@@ -56,6 +63,8 @@ interface Case {
   toldNoQuorum: boolean;
   /** The lease this node stood down for. */
   lease: Lease | null;
+  /** When K confirmations were reached: the watchdog grace counts from here. */
+  confirmedAt: number;
 }
 
 export class DecisionCore {
@@ -144,7 +153,7 @@ export class DecisionCore {
     const n = this.confirmations.add(subject, incarnation, by, this.isVerifiedMember);
     const open = this.cases.get(subject);
     if (n < this.cfg.fencing.confirmations || (open && open.incarnation >= incarnation)) return;
-    const c: Case = { subject, incarnation, phase: 'waiting', rank: 0, until: this.now, notBefore: this.now, stagger: 0, selfChecks: 0, toldNoQuorum: false, lease: null };
+    const c: Case = { subject, incarnation, phase: 'waiting', rank: 0, until: this.now, notBefore: this.now, stagger: 0, selfChecks: 0, toldNoQuorum: false, lease: null, confirmedAt: this.now };
     this.cases.set(subject, c);
     this.audit('confirmed', c, `${n} distinct confirmations (${this.confirmations.confirmers(subject).join(', ')}), ${this.cfg.fencing.confirmations} needed`);
     this.schedule(c);
@@ -172,10 +181,12 @@ export class DecisionCore {
     c.toldNoQuorum = false;
     // The rank stagger goes on top of every other wait (backoff, the view settling): under a
     // max() of the waits every rank would be due at the same moment.
-    c.notBefore = b.at;
+    const grace = this.cfg.graceMs?.(c.subject) ?? 0;
+    c.notBefore = Math.max(b.at, c.confirmedAt + grace);
     c.stagger = (r - 1) * this.cfg.fencing.actorDelayS * 1000;
     c.until = c.notBefore + c.stagger;
-    this.audit('decided', c, `rank ${r} of ${order.length} (${order.join(', ')}); attempt ${this.backoff.attempts(c.subject) + 1}; acts in ${c.until - this.now} ms unless the subject rejoins or a lease is seen`, this.cfg.self);
+    const graceText = grace > 0 ? `; its own watchdog gets ${grace} ms first` : '';
+    this.audit('decided', c, `rank ${r} of ${order.length} (${order.join(', ')}); attempt ${this.backoff.attempts(c.subject) + 1}${graceText}; acts in ${c.until - this.now} ms unless the subject rejoins or a lease is seen`, this.cfg.self);
   }
 
   private otherLease(c: Case): Lease | null {

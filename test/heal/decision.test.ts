@@ -178,3 +178,22 @@ test('nextWake names the next moment anything is due, never one already past', (
   feed({ type: 'self-check', subject: 'x', ok: true, why: '' });
   t.is(c.nextWake(), T0 + 20_000 + 30_000 + 5_000, 'acting: the ladder deadline plus the lease margin');
 });
+
+test('watchdog grace: a subject with an armed watchdog gets graceMs to reset itself; a rejoin inside it cancels, none acts', (t) => {
+  const g = settled(FIRST, { graceMs: (s: string) => (s === 'x' ? 30_000 : 0) });
+  g.feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: 'c' });
+  const o = g.feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: SECOND });
+  t.deepEqual(kinds(o), ['audit:confirmed', 'audit:decided']);
+  const decided = o[1];
+  t.true(decided?.type === 'audit' && decided.entry.why.includes('its own watchdog gets 30000 ms first'), JSON.stringify(decided));
+  t.deepEqual(kinds(g.feed({ type: 'tick', now: T0 + 39_999 }, T0 + 39_999)), [], 'nothing inside the grace');
+  t.deepEqual(kinds(g.feed({ type: 'alive', subject: 'x', incarnation: INC + 1 })), ['audit:cancelled'], 'the watchdog reset it and it rejoined');
+  t.is(g.c.phase('x'), null);
+  t.deepEqual(kinds(g.feed({ type: 'tick', now: T0 + 60_000 }, T0 + 60_000)), []);
+
+  // No rejoin: rank 1 acts when the grace is over.
+  const h = settled(FIRST, { graceMs: () => 30_000 });
+  h.feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: 'c' });
+  h.feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: SECOND });
+  t.deepEqual(kinds(h.feed({ type: 'tick', now: T0 + 40_000 }, T0 + 40_000)), ['check-self']);
+});
