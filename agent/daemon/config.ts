@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { CheckSpec } from '../watchdog/checks.ts';
 import { parseGossip, type GossipSettings } from './config-gossip.ts';
-import { checkTarget } from '../channels/wol/send.ts';
+import { HEAL_KEYS, parseHeal, type HealSettings } from './config-heal.ts';
 
 export { formatHostPort, parseHostPort, type GossipSettings } from './config-gossip.ts';
 
@@ -57,11 +57,7 @@ export interface AgentConfig {
     /** Where the daemon keeps what must survive a restart; null: nothing is kept. */
     dir: string | null;
   };
-  heal: {
-    enabled: boolean;
-    /** Where a wake asked by a gossip peer goes: this node's segment's broadcast address and port. */
-    wakeTarget: { host: string; port: number };
-  };
+  heal: HealSettings;
 }
 
 /** Where `agent members` and `agent status` look when given no --socket. */
@@ -122,7 +118,8 @@ export function parseConfig(text: string, source: string): AgentConfig {
   if (gossip && identityDir === null) throw new ConfigError(source, 'gossip needs node.identityDir (the directory `agent enroll` wrote)');
   const control = section(source, 'control', doc.control, ['socket']);
   const state = section(source, 'state', doc.state, ['dir']);
-  const heal = section(source, 'heal', doc.heal, ['enabled', 'wakeTarget']);
+  const heal = parseHeal(section(source, 'heal', doc.heal, HEAL_KEYS), fail);
+  if (heal.enabled && gossip === null) throw new ConfigError(source, 'heal.enabled needs a gossip section: deaths are learned through gossip');
   const socket = absPath(source, 'control.socket', control.socket);
   const dir = absPath(source, 'state.dir', state.dir);
   const config: AgentConfig = {
@@ -131,7 +128,7 @@ export function parseConfig(text: string, source: string): AgentConfig {
     gossip,
     control: { socket },
     state: { dir },
-    heal: { enabled: bool(source, 'heal.enabled', heal.enabled, false), wakeTarget: wakeTarget(source, heal.wakeTarget) },
+    heal,
   };
   // sun_path holds 108 bytes with the terminating NUL; a longer path fails only at bind time, far from the config.
   const sock = controlSocketPath(config);
@@ -158,15 +155,6 @@ function num(source: string, key: string, v: Json | undefined, dflt: number, min
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError(source, `${key} must be a number from ${min} to ${max}`);
   return v;
-}
-
-/** `heal.wakeTarget`: "ADDRESS:PORT" (an IPv6 address in brackets); the limited broadcast on port 9 by default. */
-function wakeTarget(source: string, v: Json | undefined): { host: string; port: number } {
-  if (v === undefined) return { host: '255.255.255.255', port: 9 };
-  const m = typeof v === 'string' ? /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(v) : null;
-  const t = m ? checkTarget(m[1] ?? m[2] ?? '', Number(m[3])) : null;
-  if (!t?.ok) throw new ConfigError(source, `heal.wakeTarget wants "ADDRESS:PORT" with an IP address (e.g. "192.168.1.255:9")${t && !t.ok ? `: ${t.error.message}` : ''}`);
-  return t.value;
 }
 
 function bool(source: string, key: string, v: Json | undefined, dflt: boolean): boolean {

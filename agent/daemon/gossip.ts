@@ -10,7 +10,11 @@ import { GossipDriver } from '../gossip/driver.ts';
 import type { RecordBlob, RecordOptions } from '../gossip/records.ts';
 import { SwimNode } from '../gossip/swim.ts';
 import { identityTrust, INCARNATION_SPAN } from '../gossip/trust.ts';
-import { DEFAULT_CONFIG, type GossipConfig, type WakeRequest } from '../gossip/types.ts';
+import { DEFAULT_CONFIG, type GossipConfig, type MemberEvent, type WakeRequest } from '../gossip/types.ts';
+import type { LeaseMessage } from '../gossip/lease-desk.ts';
+import type { AuditSigner } from '../heal/audit.ts';
+import type { SigningKey } from '../heal/lease.ts';
+import type { KeyObject } from 'node:crypto';
 import { readPublicKey } from '../identity/keys.ts';
 import { buildRecord, type RecordInput } from '../identity/record.ts';
 import { createSession } from '../identity/session.ts';
@@ -45,12 +49,21 @@ export interface GossipMember {
   driver: GossipDriver;
   /** This run's attestation record, signed by the session key the node gossips with. */
   makeRecord(input: RecordInput): Uint8Array;
+  /** This run's session key, for what else the node signs in its name (heal leases, audit lines). */
+  session: SigningKey & AuditSigner;
+  orgPublicKey: KeyObject;
+}
+
+/** The heal loop's inputs, bound after the driver exists (the loop needs the driver). */
+export interface HealHooks {
+  onEvents?: (events: MemberEvent[]) => void;
+  onLease?: (l: LeaseMessage) => void;
 }
 
 /** Builds the core, its driver and the record maker of this run's session. */
 export async function buildGossip(
   config: AgentConfig,
-  deps: { sys: SysRoot; log: Logger; onWake?: (w: WakeRequest) => void; records?: { options: RecordOptions; onRecord: (r: RecordBlob) => void } },
+  deps: { sys: SysRoot; log: Logger; onWake?: (w: WakeRequest) => void; records?: { options: RecordOptions; onRecord: (r: RecordBlob) => void }; heal?: HealHooks },
 ): Promise<GossipMember> {
   const g = config.gossip;
   if (g === null) throw new Error('buildGossip called without a gossip section');
@@ -102,7 +115,10 @@ export async function buildGossip(
       log: deps.log,
       ...(deps.onWake ? { onWake: deps.onWake } : {}),
       ...(deps.records ? { onRecord: deps.records.onRecord } : {}),
+      ...(deps.heal ? { onEvents: (e: MemberEvent[]) => deps.heal?.onEvents?.(e), onLease: (l: LeaseMessage) => deps.heal?.onLease?.(l) } : {}),
     }),
     makeRecord: (input) => buildRecord(id, session, input),
+    session: { privateKey: session.privateKey, kid: session.kid, publicKey: session.sessionKey, binding: session.bindingBytes },
+    orgPublicKey: org.value,
   };
 }

@@ -4,7 +4,8 @@
 // the point), and on SIGTERM/SIGINT let go of the watchdog as the config says.
 // With a gossip section the node joins its cluster before READY and leaves it
 // on the way out; the local control socket (`agent members`, `agent status`)
-// answers whether gossip runs or not. Healing hangs off this loop later.
+// answers whether gossip runs or not. With heal.enabled the healing loop
+// (heal.ts) rides on gossip: it learns deaths from it and gossips its leases.
 
 import type { Logger } from 'pino';
 import { buildReport, type Report } from '../probe/report.ts';
@@ -19,7 +20,8 @@ import { wolRelay } from './wol-relay.ts';
 import { gerr } from '../gossip/types.ts';
 import { startAttesting } from './attesting.ts';
 import { appliedClaims } from '../policy/applied.ts';
-import { buildGossip, GossipSetupError } from './gossip.ts';
+import { buildGossip, GossipSetupError, type HealHooks } from './gossip.ts';
+import { startHealing } from './heal-start.ts';
 import { vaultSync } from './vault-sync.ts';
 import type { GossipDriver } from '../gossip/driver.ts';
 import { TransportError } from '../gossip/udp.ts';
@@ -84,16 +86,19 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
 
   let gossip: GossipDriver | null = null;
   let attesting: { stop(): void } | null = null;
+  let healing: { stop(): void } | null = null;
+  const healHooks: HealHooks = {};
   // The vault's records ride on gossip; without gossip there is nobody to publish them to.
   const vault = config.gossip ? vaultSync(config, log) : null;
   // One relay and one rate limit for both ways a wake reaches this node: the control socket and gossip peers.
   const relay = wolRelay({ log, peerTarget: config.heal.wakeTarget, askPeers: (subject, mac) => (gossip ? gossip.askWake(subject, mac) : gerr('REFUSED', 'gossip is not running')) });
   if (config.gossip) {
     try {
-      const member = await buildGossip(config, { sys: deps.sys, log, onWake: relay.fromPeer, ...(vault ? { records: { options: vault.records, onRecord: vault.onRecord } } : {}) });
+      const member = await buildGossip(config, { sys: deps.sys, log, onWake: relay.fromPeer, heal: healHooks, ...(vault ? { records: { options: vault.records, onRecord: vault.onRecord } } : {}) });
       gossip = member.driver;
       await gossip.start();
       vault?.start(gossip);
+      if (config.heal.enabled) healing = startHealing(config, { member, vault: vault?.store ?? null, hooks: healHooks, log });
       const { dir: stateDir } = config.state;
       const { identityDir } = config.node;
       // What `agent policy apply` kept under state.dir: the record then names the policy and says whether the node complies.
@@ -140,6 +145,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
   const signal = await stopSignal;
   notify({ STOPPING: 1, STATUS: `stopping on ${signal}` });
   if (ping) clearInterval(ping);
+  healing?.stop();
   attesting?.stop();
   vault?.stop();
   await gossip?.stop({ leave: true });

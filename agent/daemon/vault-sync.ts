@@ -39,6 +39,8 @@ const CODES: Record<VaultErrorCode, GossipErrorCode> = {
 };
 
 export interface VaultSync {
+  /** The store itself, for the heal loop to read peers' records from. */
+  store: NodeVault;
   /** What the gossip core is built with: the vault's own verifier. */
   records: RecordOptions;
   /** A record a peer brought: stored through the vault. */
@@ -136,6 +138,7 @@ export function vaultSync(config: Pick<AgentConfig, 'node' | 'state'>, log: Logg
   };
 
   return {
+    store: vault,
     records: {
       verify(bytes) {
         const v = verifyVaultRecord(bytes, org);

@@ -39,7 +39,21 @@ test('config: node.name is required and must be a DNS label', (t) => {
     gossip: null,
     control: { socket: null },
     state: { dir: null },
-    heal: { enabled: false, wakeTarget: { host: '255.255.255.255', port: 9 } },
+    heal: {
+      enabled: false,
+      wakeTarget: { host: '255.255.255.255', port: 9 },
+      recoveryKey: null,
+      healers: [],
+      gateway: null,
+      watchdogGraceSec: 0,
+      actionBudgetSec: 60,
+      rejoinTimeoutSec: 600,
+      settleSec: 10,
+      stableSec: 2,
+      forgetSec: 3600,
+      backoffSec: [0, 60, 300, 1800],
+      backoffResetSec: 7200,
+    },
   });
   for (const [text, msg] of [
     ['', /not JSON/],
@@ -252,6 +266,12 @@ test('config: gossip, control, state and heal mistakes name the key', (t) => {
     [JSON.stringify({ node: { name: 'n' }, heal: { on: true } }), /unknown key heal\.on/],
     [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: 'example.org:9' } }), /heal\.wakeTarget wants "ADDRESS:PORT"/],
     [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: '10.0.0.255' } }), /heal\.wakeTarget wants "ADDRESS:PORT"/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { recoveryKey: 'recovery.key' } }), /heal\.recoveryKey must be an absolute path/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { healers: ['ok', 'not ok'] } }), /heal\.healers must be a list of node names/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { gateway: 'router.lan:53' } }), /heal\.gateway wants "ADDRESS:PORT"/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { backoffSec: [] } }), /heal\.backoffSec must be a list/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { stableSec: -1 } }), /heal\.stableSec must be a number from 0 to 600/],
+    [JSON.stringify({ node: { name: 'n' }, heal: { enabled: true } }), /heal\.enabled needs a gossip section/],
     [JSON.stringify({ node: { name: 'n' }, heal: { wakeTarget: '10.0.0.255:70000' } }), /heal\.wakeTarget wants "ADDRESS:PORT".*out of range/],
   ] as const) {
     configError(t, text, msg);

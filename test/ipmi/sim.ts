@@ -35,6 +35,8 @@ export interface Sim {
   power(): 'on' | 'off';
   /** How many resets ipmi_sim passed on. */
   resets(): number;
+  /** Every change ipmi_sim made, in order: "power 0", "power 1", "reset". */
+  actions(): string[];
   stop(): Promise<void>;
   /** Stops and starts ipmi_sim again on the same port: every session is gone. */
   restart(): Promise<void>;
@@ -45,7 +47,7 @@ const SCRIPT = `#!/bin/sh
 dir=$1; op=$2; shift 2
 case $op in
 get) for p in "$@"; do case $p in power) echo "power:$(cat "$dir/power" 2>/dev/null || echo 0)";; boot) echo "boot:default";; esac; done;;
-set) while [ $# -gt 1 ]; do case $1 in power) echo "$2" > "$dir/power";; reset) echo reset >> "$dir/resets";; esac; shift 2; done;;
+set) while [ $# -gt 1 ]; do case $1 in power) echo "$2" > "$dir/power"; echo "power $2" >> "$dir/log";; reset) echo reset >> "$dir/resets"; echo reset >> "$dir/log";; esac; shift 2; done;;
 *) exit 1;;
 esac
 `;
@@ -119,6 +121,13 @@ export async function startSim(o: SimOptions = {}): Promise<Sim> {
         return readFileSync(join(dir, 'resets'), 'utf8').split('\n').filter(Boolean).length;
       } catch {
         return 0;
+      }
+    },
+    actions: () => {
+      try {
+        return readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
       }
     },
     stop: async () => {
