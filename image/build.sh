@@ -121,7 +121,8 @@ mkdir -p "$OVERLAY/etc" "$OVERLAY/usr/bin" "$OVERLAY/usr/lib/systemd/system"
 # A hard link when the work tree allows it: the agent is ~95 MiB and dracut copies it again.
 ln -f "$AGENT" "$OVERLAY/usr/bin/agent" 2>/dev/null || cp "$AGENT" "$OVERLAY/usr/bin/agent"
 install -m 0644 "$REPO"/systemd/preboot/*.service "$REPO"/systemd/preboot/*.target "$OVERLAY/usr/lib/systemd/system/"
-# Static files: the modules to autoload and the narrowed udev coldplug.
+# Static files: the modules to autoload, the narrowed udev coldplug and the scripts of
+# fortros-net and fortros-identity (/usr/lib/fortros; the units run them with /bin/sh).
 cp -a "$REPO/image/overlay/." "$OVERLAY/"
 # Units of a general-purpose initrd that have nothing to do here, masked: measured
 # under QEMU TCG they cost ~0.5 s of the boot together (image/README.md).
