@@ -19,6 +19,8 @@ export interface ExternalBmc {
   passwordFile: string;
   /** Other addresses the BMC listens on (the namespace's host address, reachable from VMs). */
   extraAddresses: string[];
+  /** One line per power-on ipmi_sim carried out ("<unix ms> power-on"): its startcmd writes it before starting QEMU. */
+  powerLog: string;
   proc: Spawned;
 }
 
@@ -45,7 +47,9 @@ export function startIpmiSim(s: IpmiSimStart): ExternalBmc {
   // ipmi_sim closes every descriptor before running startcmd, so QEMU's own output goes to a file through the shell.
   const qemuLog = join(s.dir, 'qemu.out');
   const nsPrefix = s.netns ? ['ip', 'netns', 'exec', s.netns] : [];
-  const startcmd = `${shellQuote([...nsPrefix, ...s.qemuArgv])} >>${shellQuote([qemuLog])} 2>&1`;
+  const powerLog = join(s.dir, 'power.log');
+  // ipmi_sim keeps no log of the commands it carries out; this line is the record of each power-on.
+  const startcmd = `echo "$(date +%s%3N) power-on" >>${shellQuote([powerLog])}; ${shellQuote([...nsPrefix, ...s.qemuArgv])} >>${shellQuote([qemuLog])} 2>&1`;
   const conf = lanConf({
     name: s.name,
     // In the VM's own namespace, every address there (its loopback and the bridge) belongs to the fleet; on the host, loopback only.
@@ -70,5 +74,5 @@ export function startIpmiSim(s: IpmiSimStart): ExternalBmc {
   } finally {
     closeSync(out);
   }
-  return { host: '127.0.0.1', netns: s.netns, port: s.lanPort, user: s.user, passwordFile, extraAddresses: [...s.extraAddresses], proc };
+  return { host: '127.0.0.1', netns: s.netns, port: s.lanPort, user: s.user, passwordFile, extraAddresses: [...s.extraAddresses], powerLog, proc };
 }
