@@ -37,7 +37,7 @@ const ENTRY_KEYS = ['v', 'kind', 'seq', 'prev', 'at', 'ev', 'sub', 'inc', 'act',
 const KEY_KEYS = ['v', 'kind', 'seq', 'prev', 'at', 'spk', 'bind'] as const;
 const AUDIT_KINDS: readonly AuditKind[] = [
   'confirmed', 'decided', 'not-eligible', 'no-quorum', 'stood-down', 'self-check-failed', 'act',
-  'action-done', 'action-failed', 'cancelled', 'rejoined', 'lease-expired', 'give-up',
+  'action-done', 'action-failed', 'cancelled', 'rejoined', 'lease-expired', 'lease-ignored', 'give-up',
 ];
 const ZERO: Uint8Array = new Uint8Array(32);
 

@@ -16,7 +16,7 @@ import type { MemberView } from '../gossip/types.ts';
 import { Backoff, type BackoffConfig } from './backoff.ts';
 import { Confirmations } from './confirmations.ts';
 import { StableMembership, type QuorumConfig } from './quorum.ts';
-import { rank, type Means } from './rank.ts';
+import { eligible, rank, type Means } from './rank.ts';
 import type { AuditEntry, AuditKind, Fencing, HealEvent, HealOutput, Lease } from './types.ts';
 
 export interface DecisionConfig {
@@ -75,6 +75,8 @@ export class DecisionCore {
   private readonly backoff: Backoff;
   private readonly cases = new Map<string, Case>();
   private readonly leases = new Map<string, Lease>();
+  /** Leases ignored, by actor/subject/incarnation: audited once each, however often they are repeated. */
+  private readonly ignored = new Set<string>();
   private out: HealOutput[] = [];
 
   constructor(private readonly cfg: DecisionConfig) {
@@ -311,6 +313,17 @@ export class DecisionCore {
 
   private lease(l: Lease): void {
     if (l.expires <= this.now) return;
+    // Only a member that could act itself may make others stand down: otherwise any member
+    // (a liar, a node without the key) could stop every healer by announcing leases it never acts on.
+    const actor = this.members.find((m) => m.name === l.actor);
+    if (l.actor !== this.cfg.self && (!actor || !eligible(actor, l.subject, { means: this.cfg.means, unattestedPeers: this.cfg.fencing.unattestedPeers }))) {
+      const key = `${l.actor}/${l.subject}/${l.incarnation}`;
+      if (!this.ignored.has(key) && this.ignored.size < 4096) {
+        this.ignored.add(key);
+        this.audit('lease-ignored', l, `${l.actor} announced a lease on ${l.subject} but is not a member able to act on it (alive, attested, with a channel and the recovery key)`, l.actor);
+      }
+      return;
+    }
     if (l.actor !== this.cfg.self) this.backoff.attempted(l.subject, l.incarnation, l.issued);
     const held = this.leases.get(l.subject);
     if (!held || l.incarnation > held.incarnation || (l.incarnation === held.incarnation && l.expires > held.expires)) this.leases.set(l.subject, l);

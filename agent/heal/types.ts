@@ -66,6 +66,7 @@ export type AuditKind =
   | 'cancelled' // the subject rejoined before the action
   | 'rejoined' // the subject came back after an action
   | 'lease-expired' // the actor we stood down for went silent
+  | 'lease-ignored' // a lease from a member that could not act on the subject (a liar, or a misconfigured node)
   | 'give-up';
 
 export type HealEvent =

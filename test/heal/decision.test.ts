@@ -197,3 +197,16 @@ test('watchdog grace: a subject with an armed watchdog gets graceMs to reset its
   h.feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: SECOND });
   t.deepEqual(kinds(h.feed({ type: 'tick', now: T0 + 40_000 }, T0 + 40_000)), ['check-self']);
 });
+
+test('a lease from a member that cannot act is ignored (once audited): a liar cannot make the healers stand down', (t) => {
+  const means = (actor: string) => ({ channel: true, recoveryKey: actor !== 'c' });
+  const { feed } = settled(FIRST, { means });
+  feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: 'c' });
+  const o = feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: SECOND });
+  t.deepEqual(kinds(o), ['audit:confirmed', 'audit:decided', 'check-self']);
+  const liar = { subject: 'x', incarnation: INC, actor: 'c', issued: T0 + 10_000, expires: T0 + 60_000 };
+  t.deepEqual(kinds(feed({ type: 'lease', lease: liar })), ['audit:lease-ignored']);
+  t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, expires: T0 + 61_000 } })), [], 'audited once');
+  t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, actor: 'stranger' } })), ['audit:lease-ignored'], 'a name not in the view');
+  t.deepEqual(kinds(feed({ type: 'self-check', subject: 'x', ok: true, why: '' })), ['announce-lease', 'audit:act', 'act'], 'rank 1 acts regardless');
+});
