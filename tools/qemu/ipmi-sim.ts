@@ -48,8 +48,11 @@ export function startIpmiSim(s: IpmiSimStart): ExternalBmc {
   const qemuLog = join(s.dir, 'qemu.out');
   const nsPrefix = s.netns ? ['ip', 'netns', 'exec', s.netns] : [];
   const powerLog = join(s.dir, 'power.log');
-  // ipmi_sim keeps no log of the commands it carries out; this line is the record of each power-on.
-  const startcmd = `echo "$(date +%s%3N) power-on" >>${shellQuote([powerLog])}; ${shellQuote([...nsPrefix, ...s.qemuArgv])} >>${shellQuote([qemuLog])} 2>&1`;
+  // ipmi_sim keeps no log of the commands it carries out. The record is written by a script that
+  // then execs QEMU: a startcmd of two shell commands did not start QEMU at all (openipmi 2.0.33).
+  const startScript = join(dir, 'power-on.sh');
+  writeFileSync(startScript, `#!/bin/sh\necho "$(date +%s%3N) power-on" >>${shellQuote([powerLog])}\nexec ${shellQuote([...nsPrefix, ...s.qemuArgv])} >>${shellQuote([qemuLog])} 2>&1\n`, { mode: 0o700 });
+  const startcmd = shellQuote(['/bin/sh', startScript]);
   const conf = lanConf({
     name: s.name,
     // In the VM's own namespace, every address there (its loopback and the bridge) belongs to the fleet; on the host, loopback only.

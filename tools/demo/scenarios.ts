@@ -1,0 +1,160 @@
+// What the demo does to X, and what it measures. Each scenario returns what
+// happened (audit entries, power-ons from the BMC's log, times from the
+// freeze); the test and the bench judge it.
+
+import { readFileSync } from 'node:fs';
+import type { AuditEntry } from '../../agent/heal/types.ts';
+import { execFileSync } from 'node:child_process';
+import type { DemoFleet } from './fleet.ts';
+import { GOSSIP_PORT, X } from './fleet.ts';
+
+export interface Death {
+  /** ms from the freeze: X confirmed dead (first `confirmed` audit line), the lease and decision to act, QEMU gone (the power-off), X alive again in both Y and Z. */
+  confirmedMs: number | null;
+  actMs: number | null;
+  offMs: number | null;
+  aliveMs: number | null;
+  actors: string[];
+  powerOns: number;
+  qemuExits: number;
+  /** X's incarnation before and after. */
+  before: number;
+  after: number | null;
+  /** Every audit entry about X from Y and Z since the freeze, for the log. */
+  audit: (AuditEntry & { by: string })[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function powerOns(f: DemoFleet): number {
+  try {
+    return readFileSync(f.vm.bmc?.powerLog ?? '', 'utf8').split('\n').filter((l) => l.endsWith('power-on')).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function until<T>(what: string, ms: number, f: () => Promise<T | null | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => null);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`demo: ${what} did not happen within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+/** X alive and attested in both Y's and Z's views: its incarnation as Y holds it. */
+export async function xHealthy(f: DemoFleet, ms = 120_000): Promise<number> {
+  return until('X alive and attested on Y and Z', ms, async () => {
+    const [a, b] = await Promise.all([f.y.member(X), f.z.member(X)]);
+    const peers = await Promise.all([f.y.member('z'), f.z.member('y')]);
+    return a?.state === 'alive' && a.attested && b?.state === 'alive' && b.attested && peers.every((p) => p?.state === 'alive' && p.attested) ? a.incarnation : null;
+  });
+}
+
+export function auditOf(f: DemoFleet, since: number): (AuditEntry & { by: string })[] {
+  return [...f.y.audit().map((e) => ({ ...e, by: 'y' })), ...f.z.audit().map((e) => ({ ...e, by: 'z' }))].filter((e) => e.at >= since).sort((a, b) => a.at - b.at);
+}
+
+async function rejoinedAbove(f: DemoFleet, inc: number, ms: number): Promise<number> {
+  return until('X back in gossip at a higher incarnation', ms, async () => {
+    const [a, b] = await Promise.all([f.y.member(X), f.z.member(X)]);
+    return a?.state === 'alive' && a.incarnation > inc && b?.state === 'alive' && b.incarnation > inc ? a.incarnation : null;
+  });
+}
+
+/** QMP stop: X's CPUs, its agent and its watchdog all freeze; only its BMC can bring it back. */
+export async function freezeAndHeal(f: DemoFleet): Promise<Death> {
+  const before = await xHealthy(f);
+  // Past backoffResetSec (10 s in fleet.ts): a new death, not the same one again.
+  await sleep(10_500);
+  const ons0 = powerOns(f);
+  const t0 = Date.now();
+  await f.vm.qmp.pause();
+  let offMs: number | null = null;
+  let exits = 0;
+  await f.vm.waitForExit(120_000);
+  offMs = Date.now() - t0;
+  exits++;
+  await f.vm.reconnectQmp(60_000);
+  const after = await rejoinedAbove(f, before, 240_000);
+  const aliveMs = Date.now() - t0;
+  // A second power action would show within the actor delay and a lease: wait it out before counting.
+  await sleep(12_000);
+  if (f.vm.qmp.isClosed) exits++;
+  const audit = auditOf(f, t0).filter((e) => e.subject === X);
+  const confirmed = audit.filter((e) => e.kind === 'confirmed').map((e) => e.at - t0);
+  const acts = audit.filter((e) => e.kind === 'act');
+  return {
+    confirmedMs: confirmed.length ? Math.min(...confirmed) : null,
+    actMs: acts.length ? Math.min(...acts.map((e) => e.at - t0)) : null,
+    offMs,
+    aliveMs,
+    actors: acts.map((e) => e.by),
+    powerOns: powerOns(f) - ons0,
+    qemuExits: exits,
+    before,
+    after,
+    audit,
+  };
+}
+
+/**
+ * X's agent hangs (SIGSTOP through the debug shell) while its kernel runs: its
+ * hardware watchdog resets it. Y and Z grant a node whose attestation says its
+ * watchdog is armed `watchdogGraceSec` before acting, so nobody power-cycles it.
+ */
+export async function hangAgent(f: DemoFleet): Promise<Death> {
+  const before = await xHealthy(f);
+  await sleep(10_500);
+  const ons0 = powerOns(f);
+  const mark = f.vm.serial.mark();
+  const t0 = Date.now();
+  f.vm.sendSerial('kill -STOP $(busybox pidof agent)\n');
+  // The watchdog resets the guest: the same QEMU boots again.
+  await f.vm.waitForSerial(/agent ready/, 240_000, mark);
+  const after = await rejoinedAbove(f, before, 120_000);
+  const aliveMs = Date.now() - t0;
+  await sleep(5000);
+  const audit = auditOf(f, t0).filter((e) => e.subject === X);
+  const confirmed = audit.filter((e) => e.kind === 'confirmed').map((e) => e.at - t0);
+  const acts = audit.filter((e) => e.kind === 'act');
+  return {
+    confirmedMs: confirmed.length ? Math.min(...confirmed) : null,
+    actMs: acts.length ? Math.min(...acts.map((e) => e.at - t0)) : null,
+    offMs: null,
+    aliveMs,
+    actors: acts.map((e) => e.by),
+    powerOns: powerOns(f) - ons0,
+    qemuExits: f.vm.qmp.isClosed ? 1 : 0,
+    before,
+    after,
+    audit,
+  };
+}
+
+/** Y cut off from X and Z by nftables inside the namespace (its gossip port, both ways), for `ms`. */
+export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (AuditEntry & { by: string })[]; powerOns: number; qemuAlive: boolean; yView: string; zView: string }> {
+  await xHealthy(f);
+  const ons0 = powerOns(f);
+  const t0 = Date.now();
+  const p = GOSSIP_PORT.y;
+  const nft = (script: string): void => void execFileSync('ip', ['netns', 'exec', f.net.ns, 'nft', '-f', '-'], { input: script, timeout: 10_000, stdio: ['pipe', 'ignore', 'pipe'] });
+  nft(
+    [
+      'table inet heal_demo {',
+      `  chain in { type filter hook input priority 0; udp dport ${p} drop; tcp dport ${p} drop; udp sport ${p} drop; tcp sport ${p} drop; }`,
+      `  chain out { type filter hook output priority 0; udp dport ${p} drop; tcp dport ${p} drop; udp sport ${p} drop; tcp sport ${p} drop; }`,
+      '}',
+    ].join('\n'),
+  );
+  try {
+    await sleep(ms);
+    const view = async (a: DemoFleet['y']): Promise<string> => (await a.members()).map((m) => `${m.name}=${m.state}`).sort().join(' ');
+    const [yView, zView] = await Promise.all([view(f.y), view(f.z)]);
+    return { audit: auditOf(f, t0), powerOns: powerOns(f) - ons0, qemuAlive: !f.vm.qmp.isClosed, yView, zView };
+  } finally {
+    nft('delete table inet heal_demo');
+  }
+}
