@@ -23,7 +23,7 @@ import { confirmedDead, healEvents } from '../heal/from-gossip.ts';
 import { sessionKeyFromCreds, signLease, verifyLease, type SigningKey } from '../heal/lease.ts';
 import { channelsOf } from '../heal/target.ts';
 import type { AuditEntry, Fencing, HealEvent, HealOutput } from '../heal/types.ts';
-import { readRecordPayload } from '../identity/record.ts';
+import { decodeRecord } from '../identity/record.ts';
 import type { RecoveryKeyPair } from '../identity/store.ts';
 import { writeAtomic } from '../state/atomic.ts';
 import { monotonicMs } from '../clock.ts';
@@ -86,8 +86,8 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
   };
   const watchdogArmed = (node: string): boolean => {
     const rec = d.driver.attestationOf(node);
-    const p = rec ? readRecordPayload(rec) : null;
-    return p?.ok === true && p.value.watchdog.armed;
+    const r = rec ? decodeRecord(rec) : null;
+    return r?.ok === true && r.value.payload.watchdog.armed;
   };
 
   const restored = restoreMembers(d.stateDir, log);

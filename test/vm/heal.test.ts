@@ -15,7 +15,8 @@ import { freezeAndHeal, hangAgent, partitionY } from '../../tools/demo/scenarios
 import { missing } from '../harness/env.ts';
 
 const why =
-  missing('qemu-system-x86_64', 'ipmi_sim', 'nft') ??
+  missing('qemu-system-x86_64', 'ipmi_sim') ??
+  (existsSync('/usr/sbin/nft') || existsSync('/sbin/nft') ? null : 'nft (nftables) is not installed') ??
   netUnavailable() ??
   (existsSync(`${IMAGE_OUT}/initramfs.img`) && existsSync('dist/agent') ? null : 'image/out or dist/agent missing: run `make image` (make test does)');
 if (why) console.log(`test/vm/heal: skipped: ${why}`);

@@ -2,7 +2,7 @@
 // happened (audit entries, power-ons from the BMC's log, times from the
 // freeze); the test and the bench judge it.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AuditEntry } from '../../agent/heal/types.ts';
 import { execFileSync } from 'node:child_process';
 import type { DemoFleet } from './fleet.ts';
@@ -24,6 +24,7 @@ export interface Death {
   audit: (AuditEntry & { by: string })[];
 }
 
+const NFT = ['/usr/sbin/nft', '/sbin/nft'].find((p) => existsSync(p)) ?? 'nft';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function powerOns(f: DemoFleet): number {
@@ -140,7 +141,8 @@ export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (Au
   const ons0 = powerOns(f);
   const t0 = Date.now();
   const p = GOSSIP_PORT.y;
-  const nft = (script: string): void => void execFileSync('ip', ['netns', 'exec', f.net.ns, 'nft', '-f', '-'], { input: script, timeout: 10_000, stdio: ['pipe', 'ignore', 'pipe'] });
+  // By path: under npm scripts node_modules/.bin comes first in PATH, and @vercel/nft installs a `nft` there.
+  const nft = (script: string): void => void execFileSync('ip', ['netns', 'exec', f.net.ns, NFT, '-f', '-'], { input: script, timeout: 10_000, stdio: ['pipe', 'ignore', 'pipe'] });
   nft(
     [
       'table inet heal_demo {',
