@@ -75,7 +75,7 @@ export class DecisionCore {
   private readonly backoff: Backoff;
   private readonly cases = new Map<string, Case>();
   private readonly leases = new Map<string, Lease>();
-  /** Leases ignored, by actor/subject/incarnation: audited once each, however often they are repeated. */
+  /** Leases ignored, by actor/subject: audited once each, however often they are repeated (a liar's lies make the subject refute, so each carries a new incarnation). */
   private readonly ignored = new Set<string>();
   private out: HealOutput[] = [];
 
@@ -317,7 +317,7 @@ export class DecisionCore {
     // (a liar, a node without the key) could stop every healer by announcing leases it never acts on.
     const actor = this.members.find((m) => m.name === l.actor);
     if (l.actor !== this.cfg.self && (!actor || !eligible(actor, l.subject, { means: this.cfg.means, unattestedPeers: this.cfg.fencing.unattestedPeers }))) {
-      const key = `${l.actor}/${l.subject}/${l.incarnation}`;
+      const key = `${l.actor}/${l.subject}`;
       if (!this.ignored.has(key) && this.ignored.size < 4096) {
         this.ignored.add(key);
         this.audit('lease-ignored', l, `${l.actor} announced a lease on ${l.subject} but is not a member able to act on it (alive, attested, with a channel and the recovery key)`, l.actor);

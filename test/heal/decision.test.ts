@@ -207,6 +207,7 @@ test('a lease from a member that cannot act is ignored (once audited): a liar ca
   const liar = { subject: 'x', incarnation: INC, actor: 'c', issued: T0 + 10_000, expires: T0 + 60_000 };
   t.deepEqual(kinds(feed({ type: 'lease', lease: liar })), ['audit:lease-ignored']);
   t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, expires: T0 + 61_000 } })), [], 'audited once');
+  t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, incarnation: INC + 3 } })), [], 'once per actor and subject, whatever the incarnation');
   t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, actor: 'stranger' } })), ['audit:lease-ignored'], 'a name not in the view');
   t.deepEqual(kinds(feed({ type: 'self-check', subject: 'x', ok: true, why: '' })), ['announce-lease', 'audit:act', 'act'], 'rank 1 acts regardless');
 });

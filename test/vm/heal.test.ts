@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { IMAGE_OUT } from '../../tools/qemu/boot.ts';
 import { netUnavailable } from '../../tools/qemu/net.ts';
 import { startDemoFleet, X, type DemoFleet } from '../../tools/demo/fleet.ts';
-import { freezeAndHeal, hangAgent, partitionY } from '../../tools/demo/scenarios.ts';
+import { freezeAndHeal, hangAgent, liarAgainstHealthy, partitionY, startLiar } from '../../tools/demo/scenarios.ts';
 import { missing } from '../harness/env.ts';
 
 const why =
@@ -41,6 +41,32 @@ serial('X frozen: exactly one of Y, Z powers it off and on through ipmi_sim; X b
   t.true(d.audit.some((e) => e.kind === 'action-done' && /verified-cycled via ipmi/.test(e.why)), 'the ladder verified off, then on');
   t.true(d.audit.some((e) => e.kind === 'rejoined'), 'the actor saw X rejoin');
   t.regex(f.vm.serial.output(), /watchdog armed/i, 'X armed its watchdog');
+});
+
+serial('a liar (a member, no healer) claims X dead and announces leases on it: X stays up; frozen, X is still healed once', async (t) => {
+  t.timeout(600_000);
+  const f = await get();
+  const a = await liarAgainstHealthy(f, 15);
+  t.log(`liar sent ${JSON.stringify(a.sent)}`);
+  for (const e of a.audit) t.log(`  ${e.by} ${e.kind} ${e.subject} (${e.actor}): ${e.why}`);
+  t.true(a.audit.filter((e) => e.kind === 'lease-ignored').length <= 2, "the liar's repeated leases are audited once per healer");
+  t.true(a.liarSeen, 'the liar was a member in good standing');
+  t.true((a.sent?.rounds ?? 0) >= 10, 'and it lied, round after round');
+  t.false(a.xDeadSeen, 'nobody took X for dead');
+  t.false(a.audit.some((e) => e.kind === 'confirmed' || e.kind === 'act'), 'no case on X, no action');
+  t.is(a.powerOns, 0);
+
+  // X frozen while the liar goes on: its lease (valid, but from a member that cannot act) stops nobody.
+  const liar = startLiar(f, 300);
+  const d = await freezeAndHeal(f);
+  await liar.stop();
+  for (const e of d.audit) t.log(`  ${e.by} ${e.kind} (${e.actor}): ${e.why}`);
+  t.is(d.actors.length, 1, 'one act');
+  t.is(d.powerOns, 1, 'one power-on');
+  t.true(d.after !== null && d.after > d.before);
+  const refused = [...f.y.lines, ...f.z.lines].filter((l) => l.msg === 'heal: lease refused');
+  t.true(refused.some((l) => l.code === 'BAD_SIGNATURE'), 'the lease forged in y\'s name was refused');
+  t.true(d.audit.some((e) => e.kind === 'lease-ignored' && e.actor === 'l') || a.audit.some((e) => e.kind === 'lease-ignored' && e.actor === 'l'), "the liar's own lease was ignored");
 });
 
 serial('partition Y | X Z: Y (alone) acts on nobody, X and Z act on nobody they cannot reach; no power action', async (t) => {

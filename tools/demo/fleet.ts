@@ -23,7 +23,7 @@ import { DemoAgent } from './agent.ts';
 const REPO = resolve(import.meta.dirname, '../..');
 const ID_FILES = [NODE_FILES.privateKey, NODE_FILES.publicKey, NODE_FILES.certificate, NODE_FILES.orgPublicKey, NODE_FILES.recoveryPublicKey];
 export const X = 'x';
-export const GOSSIP_PORT = { x: 7946, y: 7947, z: 7948 } as const;
+export const GOSSIP_PORT = { x: 7946, y: 7947, z: 7948, l: 7949 } as const;
 
 export interface FleetOptions {
   /** Seconds of grace Y and Z give a dead X whose attestation says its watchdog is armed (0: act at once). */
@@ -58,7 +58,8 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
   must(initOrg(orgDir), 'org');
   const org = must(loadOrg(orgDir), 'org');
   const now = Math.floor(Date.now() / 1000);
-  for (const n of [X, 'y', 'z']) must(enroll(org, n, join(dir, n, 'identity'), now - 60, 86_400), `enroll ${n}`);
+  // l: the liar of the liar variant, a member like any other but no healer.
+  for (const n of [X, 'y', 'z', 'l']) must(enroll(org, n, join(dir, n, 'identity'), now - 60, 86_400), `enroll ${n}`);
 
   const net = Network.create();
   const cleanup: (() => Promise<void> | void)[] = [() => net.destroy(), () => rmSync(dir, { recursive: true, force: true })];

@@ -4,7 +4,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { AuditEntry } from '../../agent/heal/types.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { HOST_ADDRESS } from '../qemu/net.ts';
 import type { DemoFleet } from './fleet.ts';
 import { GOSSIP_PORT, X } from './fleet.ts';
 
@@ -159,4 +161,60 @@ export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (Au
   } finally {
     nft('delete table inet heal_demo');
   }
+}
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+export interface LiarRun {
+  sent: { rounds: number; deaths: number; ownLeases: number; forgedLeases: number } | null;
+  stop(): Promise<void>;
+}
+
+/** Starts the liar (liar.ts) in the namespace: it lies about X for `seconds`, naming `forged` as the signer of its forged lease. */
+export function startLiar(f: DemoFleet, seconds: number, forged = 'y'): LiarRun {
+  const seeds = [`${HOST_ADDRESS}:${GOSSIP_PORT.y}`, `${HOST_ADDRESS}:${GOSSIP_PORT.z}`].join(',');
+  const argv = [...f.net.exec, process.execPath, '--import', 'tsx', join(REPO, 'tools/demo/liar.ts'), join(f.dir, 'l', 'identity'), `${HOST_ADDRESS}:${GOSSIP_PORT.l}`, seeds, X, forged, String(seconds)];
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const run: LiarRun = {
+    sent: null,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      try {
+        run.sent = JSON.parse(out.trim().split('\n').pop() ?? '') as LiarRun['sent'];
+      } catch {
+        run.sent = null;
+      }
+    },
+  };
+  void exited.then(() => {
+    try {
+      run.sent = JSON.parse(out.trim().split('\n').pop() ?? '') as LiarRun['sent'];
+    } catch {
+      // Killed before it printed.
+    }
+  });
+  return run;
+}
+
+/** The liar lies about a healthy X for `seconds`: X must stay alive, nobody confirms it dead or acts. */
+export async function liarAgainstHealthy(f: DemoFleet, seconds: number): Promise<{ sent: LiarRun['sent']; audit: (AuditEntry & { by: string })[]; powerOns: number; xDeadSeen: boolean; liarSeen: boolean }> {
+  await xHealthy(f);
+  const ons0 = powerOns(f);
+  const t0 = Date.now();
+  const liar = startLiar(f, seconds);
+  let xDeadSeen = false;
+  let liarSeen = false;
+  const end = Date.now() + seconds * 1000 + 30_000;
+  while (Date.now() < end && liar.sent === null) {
+    const [a, b, l] = await Promise.all([f.y.member(X), f.z.member(X), f.y.member('l')]);
+    if (a?.state === 'dead' || b?.state === 'dead') xDeadSeen = true;
+    if (l?.state === 'alive') liarSeen = true;
+    await sleep(200);
+  }
+  await liar.stop();
+  return { sent: liar.sent, audit: auditOf(f, t0), powerOns: powerOns(f) - ons0, xDeadSeen, liarSeen };
 }
