@@ -16,7 +16,7 @@ DEB_PACKAGES += swtpm swtpm-tools openipmi ipmitool iproute2 util-linux systemd 
 DEB_PACKAGES += libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients openssh-client
 SOURCES := $(shell find agent -name '*.ts' 2>/dev/null) tools/build/sea.mjs package-lock.json
 
-.PHONY: deps npm-deps deb-deps build report test typecheck bench clean
+.PHONY: deps npm-deps deb-deps build report test typecheck bench clean demo
 
 deps: npm-deps deb-deps
 
@@ -47,6 +47,11 @@ image: dist/agent deb-deps
 report: dist/agent
 	@./dist/agent report
 
+# The self-healing loop end to end in QEMU (needs root): X frozen, one peer power-cycles it
+# through its BMC, X rejoins. DEMO_RUNS deaths (default 1); bench/heal runs 20.
+demo: deps build image
+	node --import tsx tools/demo/cli.ts --runs $${DEMO_RUNS:-1}
+
 typecheck: npm-deps
 	npx tsc -p tsconfig.json
 
@@ -58,6 +63,7 @@ bench: deps build image
 	bash bench/attest
 	bash bench/boot
 	bash bench/gossip-vs-serf
+	bash bench/heal
 	bash bench/gossip-sim
 	bash bench/ipmi
 	bash bench/channels
