@@ -118,7 +118,7 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
     if (stopped) return;
     let out: HealOutput[] = [];
     try {
-      core.handle({ type: 'tick', now: Date.now() }).forEach((o) => out.push(o));
+      out = core.handle({ type: 'tick', now: Date.now() });
       out = [...out, ...core.handle(ev)];
     } catch (e) {
       log.error({ err: (e as Error).message }, 'heal: decision core threw');

@@ -8,6 +8,7 @@
 // and X must rejoin at a higher incarnation. Repeated HEAL_RUNS times (3 by
 // default); bench/heal runs the QEMU version 20 times.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAudit } from '../../agent/heal/audit.ts';
 import type { AuditEntry } from '../../agent/heal/types.ts';
@@ -99,6 +100,8 @@ serial(`X hangs ${RUNS} times: each time exactly one of Y, Z power-cycles it thr
     t.true(audit.some((e) => e.kind === 'rejoined' || e.kind === 'action-done'), `run ${run}: the actor recorded the outcome`);
   }
   t.is(booted, RUNS, 'X was booted once per death');
+  // The stable membership each healer keeps for its next start (quorum after a reboot inside a partition).
+  t.deepEqual(JSON.parse(readFileSync(join(state('hy'), 'heal', 'members.json'), 'utf8')), ['hx', 'hy', 'hz']);
   for (const r of rows) t.log(`freeze -> confirmed ${r.confirmMs} ms, -> act ${r.actMs} ms (by ${r.actor}), -> alive again ${r.aliveMs} ms`);
   t.log(`deaths ${RUNS}, power actions ${sim.actions().length} (${sim.actions().join(', ')})`);
 });

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { MemberView } from '../../agent/gossip/types.ts';
 import { enroll, initOrg, loadOrg, type NodeIdentity } from '../../agent/identity/store.ts';
 import { runAgent } from './run.ts';
+import { eachLine } from '../../tools/demo/agent.ts';
 
 export interface TestOrg {
   root: string;
@@ -93,14 +94,7 @@ export class AgentProc {
     readonly child: ChildProcess,
     readonly configFile: string,
   ) {
-    let partial = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      for (const p of parts) this.line(p);
-    });
+    eachLine(child.stderr, (p) => this.line(p));
     this.exited = new Promise((r) =>
       child.once('exit', (code) => {
         this.exitCode = code;

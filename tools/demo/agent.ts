@@ -13,6 +13,18 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/** Calls `onLine` with each whole line a process writes (a child's stderr of JSON log lines). */
+export function eachLine(stream: NodeJS.ReadableStream | null, onLine: (text: string) => void): void {
+  let partial = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const p of parts) onLine(p);
+  });
+}
+
 export class DemoAgent {
   readonly lines: LogLine[] = [];
   readonly exited: Promise<void>;
@@ -24,18 +36,11 @@ export class DemoAgent {
     readonly socket: string,
     readonly stateDir: string,
   ) {
-    let partial = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      for (const p of parts) {
-        try {
-          this.lines.push(JSON.parse(p) as LogLine);
-        } catch {
-          // Not a log line (a crash's message): kept out of the parsed lines, which is all the demo reads.
-        }
+    eachLine(child.stderr, (p) => {
+      try {
+        this.lines.push(JSON.parse(p) as LogLine);
+      } catch {
+        // Not a log line (a crash's message): kept out of the parsed lines, which is all the demo reads.
       }
     });
     this.exited = new Promise((r) =>

@@ -67,6 +67,25 @@ async function rejoinedAbove(f: DemoFleet, inc: number, ms: number): Promise<num
   });
 }
 
+/** What the audit logs and the BMC say of one death of X, `t0` being when it was caused. */
+function death(f: DemoFleet, m: { t0: number; ons0: number; offMs: number | null; aliveMs: number; exits: number; before: number; after: number }): Death {
+  const audit = auditOf(f, m.t0).filter((e) => e.subject === X);
+  const confirmed = audit.filter((e) => e.kind === 'confirmed').map((e) => e.at - m.t0);
+  const acts = audit.filter((e) => e.kind === 'act');
+  return {
+    confirmedMs: confirmed.length ? Math.min(...confirmed) : null,
+    actMs: acts.length ? Math.min(...acts.map((e) => e.at - m.t0)) : null,
+    offMs: m.offMs,
+    aliveMs: m.aliveMs,
+    actors: acts.map((e) => e.by),
+    powerOns: powerOns(f) - m.ons0,
+    qemuExits: m.exits,
+    before: m.before,
+    after: m.after,
+    audit,
+  };
+}
+
 /** QMP stop: X's CPUs, its agent and its watchdog all freeze; only its BMC can bring it back. */
 export async function freezeAndHeal(f: DemoFleet): Promise<Death> {
   const before = await xHealthy(f);
@@ -75,10 +94,9 @@ export async function freezeAndHeal(f: DemoFleet): Promise<Death> {
   const ons0 = powerOns(f);
   const t0 = Date.now();
   await f.vm.qmp.pause();
-  let offMs: number | null = null;
   let exits = 0;
   await f.vm.waitForExit(120_000);
-  offMs = Date.now() - t0;
+  const offMs = Date.now() - t0;
   exits++;
   await f.vm.reconnectQmp(60_000);
   const after = await rejoinedAbove(f, before, 240_000);
@@ -86,21 +104,7 @@ export async function freezeAndHeal(f: DemoFleet): Promise<Death> {
   // A second power action would show within the actor delay and a lease: wait it out before counting.
   await sleep(12_000);
   if (f.vm.qmp.isClosed) exits++;
-  const audit = auditOf(f, t0).filter((e) => e.subject === X);
-  const confirmed = audit.filter((e) => e.kind === 'confirmed').map((e) => e.at - t0);
-  const acts = audit.filter((e) => e.kind === 'act');
-  return {
-    confirmedMs: confirmed.length ? Math.min(...confirmed) : null,
-    actMs: acts.length ? Math.min(...acts.map((e) => e.at - t0)) : null,
-    offMs,
-    aliveMs,
-    actors: acts.map((e) => e.by),
-    powerOns: powerOns(f) - ons0,
-    qemuExits: exits,
-    before,
-    after,
-    audit,
-  };
+  return death(f, { t0, ons0, offMs, aliveMs, exits, before, after });
 }
 
 /**
@@ -120,21 +124,7 @@ export async function hangAgent(f: DemoFleet): Promise<Death> {
   const after = await rejoinedAbove(f, before, 120_000);
   const aliveMs = Date.now() - t0;
   await sleep(5000);
-  const audit = auditOf(f, t0).filter((e) => e.subject === X);
-  const confirmed = audit.filter((e) => e.kind === 'confirmed').map((e) => e.at - t0);
-  const acts = audit.filter((e) => e.kind === 'act');
-  return {
-    confirmedMs: confirmed.length ? Math.min(...confirmed) : null,
-    actMs: acts.length ? Math.min(...acts.map((e) => e.at - t0)) : null,
-    offMs: null,
-    aliveMs,
-    actors: acts.map((e) => e.by),
-    powerOns: powerOns(f) - ons0,
-    qemuExits: f.vm.qmp.isClosed ? 1 : 0,
-    before,
-    after,
-    audit,
-  };
+  return death(f, { t0, ons0, offMs: null, aliveMs, exits: f.vm.qmp.isClosed ? 1 : 0, before, after });
 }
 
 /** Y cut off from X and Z by nftables inside the namespace (its gossip port, both ways), for `ms`. */
