@@ -74,6 +74,26 @@ test('the decoders turn arbitrary bytes into a typed error, never a throw', (t) 
   t.is(!r.ok && r.error.code, 'UNSUPPORTED');
 });
 
+test('fuzz: a lease message of any bytes and any shape decodes to itself or a typed error', (t) => {
+  const { tb } = pair();
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 1400 }), fc.nat(64), fc.integer({ min: 1, max: 255 }), (lease, at, flip) => {
+      const bytes = encodePacket({ sender: 'b', sentAt: T0, msgs: [{ type: 'lease', lease }] }, tb);
+      const d = decodePacket(bytes);
+      const ok = lease.length >= 1 && lease.length <= 1024;
+      if (ok !== d.ok) return false;
+      if (d.ok && !(d.value.body.msgs[0]?.type === 'lease' && Buffer.from(d.value.body.msgs[0].lease).equals(Buffer.from(lease)))) return false;
+      const mutated = new Uint8Array(bytes);
+      const i = at % mutated.length;
+      mutated[i] = (mutated[i] as number) ^ flip;
+      const m = decodePacket(mutated);
+      return m.ok || typeof m.error.code === 'string';
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
 test('a hostile packet costs one rejection and changes no state', (t) => {
   const { node, tb } = pair();
   const before = view(node);

@@ -57,14 +57,25 @@ serial(`X hangs ${RUNS} times: each time exactly one of Y, Z power-cycles it thr
   // The machine: ipmi_sim's power off kills X's process, its power on boots X again.
   let seen = 0;
   let booted = 0;
+  let off = false;
+  // In order, each after the last: under load one poll can read an off and the on after it together,
+  // and the new process must not start before the old one is gone from its port.
+  let chain = Promise.resolve();
   const machine = setInterval(() => {
     const acts = sim.actions();
     for (; seen < acts.length; seen++) {
-      if (acts[seen] === 'power 0') x.kill('SIGKILL');
-      if (acts[seen] === 'power 1' && !x.running) {
-        x = spawnAgent(t, 'hx', x.addr, x.configFile, x.socket);
-        booted++;
-      }
+      const a = acts[seen];
+      chain = chain.then(async () => {
+        if (a === 'power 0' && !off) {
+          off = true;
+          x.kill('SIGKILL');
+          await x.exited;
+        } else if (a === 'power 1' && off) {
+          off = false;
+          x = spawnAgent(t, 'hx', x.addr, x.configFile, x.socket);
+          booted++;
+        }
+      });
     }
   }, 20);
   t.teardown(() => clearInterval(machine));
@@ -88,6 +99,11 @@ serial(`X hangs ${RUNS} times: each time exactly one of Y, Z power-cycles it thr
       return m?.state === 'alive' && m.incarnation > inc && mz?.state === 'alive';
     }, 50_000);
     const aliveAt = Date.now();
+    if (!back) {
+      for (const a of [y, z]) t.log(a.name, a.lines.filter((l) => l.msg.startsWith('heal') || l.msg === 'member state').slice(-20).map((l) => JSON.stringify(l)).join('\n'));
+      t.log('power actions', sim.actions().join(', '), 'x running', x.running, 'exit', x.exitCode, 'booted', booted);
+      t.log('x', x.lines.slice(-6).map((l) => JSON.stringify(l)).join('\n'), x.raw.slice(-6).join('\n'));
+    }
     t.true(back, `run ${run}: X rejoined at an incarnation above ${inc}`);
     const acts = sim.actions().slice(actsBefore);
     t.deepEqual(acts, ['power 0', 'power 1'], `run ${run}: one power off and one power on`);
