@@ -57,6 +57,8 @@ export interface HealLoopDeps {
 export interface HealLoop {
   onEvents(events: MemberEvent[]): void;
   onLease(l: LeaseMessage): void;
+  /** For `agent status`: whether this node can act, and its open cases (closed ones are in the audit log). */
+  status(): { healer: boolean; cases: ReturnType<DecisionCore['openCases']> };
   stop(): void;
 }
 
@@ -242,6 +244,7 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
         handle({ type: 'lease', lease: v.value });
       });
     },
+    status: () => ({ healer: d.recovery !== null, cases: core.openCases() }),
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -86,7 +86,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
 
   let gossip: GossipDriver | null = null;
   let attesting: { stop(): void } | null = null;
-  let healing: { stop(): void } | null = null;
+  let healing: ReturnType<typeof startHealing> = null;
   const healHooks: HealHooks = {};
   // The vault's records ride on gossip; without gossip there is nobody to publish them to.
   const vault = config.gossip ? vaultSync(config, log) : null;
@@ -126,7 +126,7 @@ export async function runDaemon(config: AgentConfig, source: string, deps: Daemo
           if (!gossip) return { ...base, gossip: null };
           // What a person asks first at the top (`agent status` prints one line per key); counters under gossip.
           const { name: _name, addr, state, incarnation, members, ...detail } = gossip.status();
-          return { ...base, addr, state, incarnation, members, gossip: detail };
+          return { ...base, addr, state, incarnation, members, gossip: detail, heal: healing?.status() ?? null };
         },
         wolRelay: relay.control,
       },

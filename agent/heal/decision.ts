@@ -138,6 +138,11 @@ export class DecisionCore {
     return this.stable.stable();
   }
 
+  /** Every open case, for `agent status`: whom, at which incarnation, where it stands and until when (ms, the core's clock). */
+  openCases(): { subject: string; incarnation: number; phase: Phase; rank: number; until: number }[] {
+    return [...this.cases.values()].map((c) => ({ subject: c.subject, incarnation: c.incarnation, phase: c.phase, rank: c.rank, until: c.until }));
+  }
+
   /** The phase of the open case on `subject`, for tests and `agent status`. */
   phase(subject: string): Phase | null {
     return this.cases.get(subject)?.phase ?? null;

@@ -116,6 +116,8 @@ serial(`X hangs ${RUNS} times: each time exactly one of Y, Z power-cycles it thr
     t.true(audit.some((e) => e.kind === 'rejoined' || e.kind === 'action-done'), `run ${run}: the actor recorded the outcome`);
   }
   t.is(booted, RUNS, 'X was booted once per death');
+  // `agent status`: a healer with no case open (each closed when X rejoined).
+  t.deepEqual((await y.status()).heal, { healer: true, cases: [] });
   // The stable membership each healer keeps for its next start (quorum after a reboot inside a partition).
   t.deepEqual(JSON.parse(readFileSync(join(state('hy'), 'heal', 'members.json'), 'utf8')), ['hx', 'hy', 'hz']);
   for (const r of rows) t.log(`freeze -> confirmed ${r.confirmMs} ms, -> act ${r.actMs} ms (by ${r.actor}), -> alive again ${r.aliveMs} ms`);

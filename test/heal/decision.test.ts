@@ -211,3 +211,13 @@ test('a lease from a member that cannot act is ignored (once audited): a liar ca
   t.deepEqual(kinds(feed({ type: 'lease', lease: { ...liar, actor: 'stranger' } })), ['audit:lease-ignored'], 'a name not in the view');
   t.deepEqual(kinds(feed({ type: 'self-check', subject: 'x', ok: true, why: '' })), ['announce-lease', 'audit:act', 'act'], 'rank 1 acts regardless');
 });
+
+test('openCases lists what is open and where it stands, for agent status', (t) => {
+  const { c, feed } = settled(SECOND);
+  t.deepEqual(c.openCases(), []);
+  feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: 'c' });
+  feed({ type: 'confirmed-dead', subject: 'x', incarnation: INC, by: FIRST });
+  t.deepEqual(c.openCases(), [{ subject: 'x', incarnation: INC, phase: 'waiting', rank: 2, until: T0 + 20_000 }]);
+  feed({ type: 'alive', subject: 'x', incarnation: INC + 1 });
+  t.deepEqual(c.openCases(), []);
+});
