@@ -24,9 +24,10 @@ import type { BmcInfo } from '../../agent/ipmi/bmc-info.ts';
 import type { HardenResult } from '../../agent/ipmi/harden.ts';
 import { imageKernel, IMAGE_OUT } from '../../tools/qemu/boot.ts';
 import { loadProfile, type Profile } from '../../tools/qemu/profile.ts';
-import { startVm, type BmcEndpoint, type Vm } from '../../tools/qemu/vm.ts';
+import { startVm, type BmcEndpoint } from '../../tools/qemu/vm.ts';
 import { missing } from '../harness/env.ts';
 import { field, userList } from '../ipmi/ipmitool-text.ts';
+import { guest } from '../helpers/guest-shell.ts';
 
 const run = promisify(execFile);
 const BOOT_MS = 200_000;
@@ -39,15 +40,6 @@ async function ipmitool(bmc: BmcEndpoint, user: string, passwordFile: string, ..
   const { stdout } = await run('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', bmc.host, '-p', String(bmc.port), '-U', user, '-f', passwordFile, '-N', '2', '-R', '3', ...args], { timeout: 30_000 });
   return stdout;
 }
-
-/** Runs `cmd` in the guest shell; returns what it printed between two markers the shell computes (so the echo of the typed line cannot match) and its exit code. */
-async function guest(vm: Vm, tag: string, cmd: string, timeoutMs = 60_000): Promise<{ out: string; rc: number }> {
-  const mark = vm.serial.mark();
-  vm.sendSerial(`echo "${tag}-BEGIN-$((6*7))"; ${cmd}; echo "${tag}-END-$((6*7)) rc=$?"\n`);
-  const m = await vm.waitForSerial(new RegExp(`${tag}-BEGIN-42\\r?\\n([\\s\\S]*?)${tag}-END-42 rc=(\\d+)`), timeoutMs, mark);
-  return { out: (m[1] ?? '').replace(/\r/g, ''), rc: Number(m[2]) };
-}
-
 
 serial('server-bmc-oob: agent bmc add-user over /dev/ipmi0, then ipmitool logs in over LAN as the new user', async (t) => {
   t.timeout(BOOT_MS + 100_000);

@@ -23,8 +23,9 @@ import { imageKernel, IMAGE_OUT } from '../../tools/qemu/boot.ts';
 import { HOST_ADDRESS, Network, netUnavailable } from '../../tools/qemu/net.ts';
 import { loadProfile, type Profile } from '../../tools/qemu/profile.ts';
 import { spawnTracked } from '../../tools/qemu/reaper.ts';
-import { startVm, type Vm } from '../../tools/qemu/vm.ts';
+import { startVm } from '../../tools/qemu/vm.ts';
 import { missing } from '../harness/env.ts';
+import { guest, must } from '../helpers/guest-shell.ts';
 
 const run = promisify(execFile);
 // TCG on a 2-core machine: the vps profile reaches "agent ready" in 10-15 s.
@@ -39,19 +40,6 @@ const why =
   (existsSync(AGENT) ? null : 'dist/agent missing: run `make build`');
 if (why) console.log(`test/vm/net: skipped: ${why}`);
 const serial = why ? test.skip : test.serial;
-
-const must = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-
-/** Runs `cmd` in the guest shell; the markers are computed by the shell, so the echo of the typed line cannot match. */
-async function guest(vm: Vm, tag: string, cmd: string, timeoutMs = 30_000): Promise<{ out: string; rc: number }> {
-  const mark = vm.serial.mark();
-  vm.sendSerial(`echo "${tag}-BEGIN-$((6*7))"; ${cmd}; echo "${tag}-END-$((6*7)) rc=$?"\n`);
-  const m = await vm.waitForSerial(new RegExp(`${tag}-BEGIN-42\\r?\\n([\\s\\S]*?)${tag}-END-42 rc=(\\d+)`), timeoutMs, mark);
-  return { out: (m[1] ?? '').replace(/\r/g, ''), rc: Number(m[2]) };
-}
 
 serial('fortros.ip= puts the guest on the fleet network and fw_cfg identity lands in /run/fortros/identity before the agent', async (t) => {
   t.timeout(BOOT_MS + 60_000);

@@ -23,9 +23,10 @@ import type { ApplyRecord } from '../../agent/policy/types.ts';
 import { recordFileName } from '../../agent/vault/store.ts';
 import { imageKernel, IMAGE_OUT } from '../../tools/qemu/boot.ts';
 import { loadProfile, type Profile } from '../../tools/qemu/profile.ts';
-import { startVm, type Vm } from '../../tools/qemu/vm.ts';
+import { startVm } from '../../tools/qemu/vm.ts';
 import { missing } from '../harness/env.ts';
 import { runAgent } from '../helpers/run.ts';
+import { guest, must } from '../helpers/guest-shell.ts';
 
 const run = promisify(execFile);
 const BOOT_MS = 200_000;
@@ -35,19 +36,6 @@ const ID_FILES = [NODE_FILES.privateKey, NODE_FILES.publicKey, NODE_FILES.certif
 const why = missing('qemu-system-x86_64', 'ipmi_sim', 'ipmitool') ?? (existsSync(`${IMAGE_OUT}/initramfs.img`) ? null : 'image/out/initramfs.img missing: run `make image` (make test does)');
 if (why) console.log(`test/vm/policy-apply: skipped: ${why}`);
 const serial = why ? test.skip : test.serial;
-
-/** Runs `cmd` in the guest shell; what it printed between markers the shell computes (so the echoed line cannot match), and its exit code. */
-async function guest(vm: Vm, tag: string, cmd: string, timeoutMs = 90_000): Promise<{ out: string; rc: number }> {
-  const mark = vm.serial.mark();
-  vm.sendSerial(`echo "${tag}-BEGIN-$((6*7))"; ${cmd}; echo "${tag}-END-$((6*7)) rc=$?"\n`);
-  const m = await vm.waitForSerial(new RegExp(`${tag}-BEGIN-42\\r?\\n([\\s\\S]*?)${tag}-END-42 rc=(\\d+)`), timeoutMs, mark);
-  return { out: (m[1] ?? '').replace(/\r/g, ''), rc: Number(m[2]) };
-}
-
-const must = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
 
 serial('server-bmc-oob: agent policy apply provisions the BMC user; the sealed record opens on the host and ipmitool logs in', async (t) => {
   t.timeout(BOOT_MS + 200_000);
