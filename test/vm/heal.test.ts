@@ -72,7 +72,7 @@ serial('a liar (a member, no healer) claims X dead and announces leases on it: X
 serial('partition Y | X Z: Y (alone) acts on nobody, X and Z act on nobody they cannot reach; no power action', async (t) => {
   t.timeout(300_000);
   const f = await get();
-  const p = await partitionY(f, 25_000);
+  const p = await partitionY(f, 15_000);
   t.log(`Y sees: ${p.yView}; Z sees: ${p.zView}`);
   for (const e of p.audit) t.log(`  ${e.by} ${e.kind} ${e.subject}: ${e.why}`);
   t.regex(p.yView, /x=(suspect|dead)/, 'the partition took: Y lost X');

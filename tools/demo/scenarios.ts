@@ -127,7 +127,12 @@ export async function hangAgent(f: DemoFleet): Promise<Death> {
   return death(f, { t0, ons0, offMs: null, aliveMs, exits: f.vm.qmp.isClosed ? 1 : 0, before, after });
 }
 
-/** Y cut off from X and Z by nftables inside the namespace (its gossip port, both ways), for `ms`. */
+/**
+ * Y cut off from X and Z by nftables inside the namespace (its gossip port, both ways) until
+ * both sides have noticed (Y no longer holds X alive, Z no longer holds Y alive: Lifeguard
+ * slows a node whose probes all fail, so Y can take a while to reach X), then `ms` more: past
+ * the actor delay, the time any action would have taken.
+ */
 export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (AuditEntry & { by: string })[]; powerOns: number; qemuAlive: boolean; yView: string; zView: string }> {
   await xHealthy(f);
   const ons0 = powerOns(f);
@@ -144,6 +149,8 @@ export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (Au
     ].join('\n'),
   );
   try {
+    const lost = async (a: DemoFleet['y'], name: string): Promise<boolean> => (await a.member(name))?.state !== 'alive';
+    await until('both sides of the partition noticing it', 120_000, async () => (await lost(f.y, X)) && (await lost(f.z, 'y')));
     await sleep(ms);
     const view = async (a: DemoFleet['y']): Promise<string> => (await a.members()).map((m) => `${m.name}=${m.state}`).sort().join(' ');
     const [yView, zView] = await Promise.all([view(f.y), view(f.z)]);
