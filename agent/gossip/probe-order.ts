@@ -3,11 +3,16 @@
 // member is then probed by everyone within 2n-1 periods, not "eventually".
 // `urgent` jumps the queue: members that just heard a suspicion check the
 // suspect themselves, so independent confirmations arrive within a period.
+// Never twice in a row while the round robin has someone eligible: an
+// accuser re-probes its suspect every period until it is buried or refutes,
+// and a node cut off from everyone can neither, so it probed that one
+// suspect forever and never noticed the rest were gone too.
 
 export class ProbeOrder {
   private list: string[] = [];
   private index = 0;
   private urgent: string[] = [];
+  private lastUrgent = false;
 
   constructor(private readonly random: () => number) {}
 
@@ -36,10 +41,29 @@ export class ProbeOrder {
 
   /** The next member `eligible` accepts, or null when none is. */
   next(eligible: (name: string) => boolean): string | null {
+    const urgentFirst = !this.lastUrgent;
+    if (urgentFirst) {
+      const u = this.takeUrgent(eligible);
+      if (u !== null) return u;
+    }
+    this.lastUrgent = false;
+    const r = this.roundRobin(eligible);
+    // Nobody else to probe: the urgent ones after all.
+    return r ?? (urgentFirst ? null : this.takeUrgent(eligible));
+  }
+
+  private takeUrgent(eligible: (name: string) => boolean): string | null {
     while (this.urgent.length) {
       const n = this.urgent.shift() as string;
-      if (eligible(n)) return n;
+      if (eligible(n)) {
+        this.lastUrgent = true;
+        return n;
+      }
     }
+    return null;
+  }
+
+  private roundRobin(eligible: (name: string) => boolean): string | null {
     for (let tries = 0; tries <= this.list.length; tries++) {
       if (this.index >= this.list.length) {
         this.shuffle();

@@ -35,6 +35,25 @@ test('round-robin probing visits every member once per pass, and urgent ones fir
   t.is(only, 'm3');
 });
 
+test('an urgent member never starves the round robin: a node cut off from all re-probes its suspect every other period and still reaches the rest', (t) => {
+  const rng = new Rng(9);
+  const order = new ProbeOrder(() => rng.next());
+  for (const n of ['a', 'b', 'c', 'd']) order.add(n);
+  const picks: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    // The accuser puts its suspect back after every probe of it (swim.ts runProbe).
+    order.prioritize('a');
+    picks.push(order.next(() => true) as string);
+  }
+  t.deepEqual(picks.filter((_, i) => i % 2 === 0), Array(6).fill('a'), 'the suspect every other period');
+  t.deepEqual([...new Set(picks.filter((_, i) => i % 2 === 1))].sort(), ['a', 'b', 'c', 'd'], 'and every member in between');
+  // With nobody else eligible, the suspect every period.
+  order.prioritize('a');
+  t.is(order.next((n) => n === 'a'), 'a');
+  order.prioritize('a');
+  t.is(order.next((n) => n === 'a'), 'a');
+});
+
 const upd = (n: number, size = 100): Signed => ({ body: new Uint8Array(size - 64).fill(n), sig: new Uint8Array(64) });
 
 test('dissemination: least-sent first, the suspect first, retired after the limit', (t) => {

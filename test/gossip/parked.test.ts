@@ -51,5 +51,6 @@ test('a parked death whose accuser never appears expires with the signed time wi
   t.is(w.a.takeRejections().length, 1);
   for (let s = 2; s < 20; s++) w.a.tick(T0 + s * 1000);
   t.is(w.a.takeRejections().filter((r) => r.error.code === 'UNKNOWN_AUTHOR' && r.error.message.includes('death')).length, 0, 'retries are not logged again');
-  t.is(w.state('v'), 'alive');
+  // Nobody answers a's probes in this world, so its own round robin may suspect v; the parked death never buried it.
+  t.not(w.state('v'), 'dead');
 });
