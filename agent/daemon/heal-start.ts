@@ -52,6 +52,7 @@ export function startHealing(config: AgentConfig, d: { member: GossipMember; vau
     orgPublicKey: d.member.orgPublicKey,
     recovery,
     session: d.member.session,
+    probeIntervalMs: config.gossip?.probeIntervalMs ?? 500,
     log,
   });
   d.hooks.onEvents = loop.onEvents;

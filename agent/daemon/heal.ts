@@ -43,7 +43,9 @@ export interface HealLoopDeps {
   settings: HealSettings;
   fencing: Fencing;
   stateDir: string;
-  driver: Pick<GossipDriver, 'members' | 'sendLease' | 'credsOf' | 'attestationOf' | 'confirmers'>;
+  driver: Pick<GossipDriver, 'members' | 'sendLease' | 'credsOf' | 'attestationOf' | 'confirmers' | 'heardAt'>;
+  /** The gossip protocol period: a live peer is heard from within about 2N of them (SWIM's round-robin bound). */
+  probeIntervalMs: number;
   vault: Pick<NodeVault, 'list' | 'raw'>;
   orgPublicKey: KeyObject;
   recovery: RecoveryKeyPair | null;
@@ -187,7 +189,7 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
         return;
       }
       case 'check-self':
-        void selfCheck(o, () => d.driver.members(), s.gateway).then((a) => queueMicrotask(() => handle({ type: 'self-check', subject: o.subject, ok: a.ok, why: a.why })));
+        void selfCheck(o, () => d.driver.members(), s.gateway, freshness()).then((a) => queueMicrotask(() => handle({ type: 'self-check', subject: o.subject, ok: a.ok, why: a.why })));
         return;
       case 'act': {
         const deps: ActDeps = {
@@ -207,6 +209,10 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
       }
     }
   };
+
+  // SWIM's round robin probes every member within 2N-1 periods, and each probe is answered: a peer
+  // silent for longer is not known to be alive, whatever the view says. 5 s at least, for small fleets.
+  const freshness = () => ({ heardAt: (n: string) => d.driver.heardAt(n), windowMs: Math.max(5000, (2 * d.driver.members().length + 1) * d.probeIntervalMs) });
 
   const feedView = (): void => handle({ type: 'view', members: d.driver.members() });
 

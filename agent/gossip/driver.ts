@@ -38,6 +38,7 @@ export interface GossipCore {
   credsOf?(name: string): Uint8Array | null;
   attestationOf?(name: string): Uint8Array | null;
   confirmers?(name: string): string[];
+  heardAt?(name: string): number | null;
 }
 
 export interface DriverOptions {
@@ -288,6 +289,10 @@ export class GossipDriver {
 
   confirmers(name: string): string[] {
     return this.core.confirmers?.(name) ?? [];
+  }
+
+  heardAt(name: string): number | null {
+    return this.core.heardAt?.(name) ?? null;
   }
 
   /** Has members wake `subject` (which this node must hold dead) on their segments: how many were asked. */

@@ -75,6 +75,8 @@ export class SwimNode {
   private readonly leases = new LeaseDesk();
   private lastAsked = Number.NEGATIVE_INFINITY;
   private readonly reminded = new Map<string, number>();
+  /** When each member last sent this node something that verified: fresher than its state, which only changes on news. */
+  private readonly heard = new Map<string, number>();
   /** Deaths refused for accusers not known yet, retried as members are learned (see retryParked). */
   private readonly parked = new Map<Signed, { from: Addr; until: number }>();
   private nextParkedAt = 0;
@@ -142,6 +144,7 @@ export class SwimNode {
     if (body.sender === this.me.name) return this.reject(from, { code: 'NOT_AUTHOR', message: 'packet claims to come from this node' }, now);
     if (Math.abs(body.sentAt - now) > this.cfg.maxSkewMs) return this.reject(from, { code: 'TIME', message: `packet from ${body.sender} sent ${body.sentAt - now} ms from now` }, now);
     if (!this.authentic(body.sender, body.msgs, signed, sig, now, from)) return;
+    this.heard.set(body.sender, now);
     for (const m of body.msgs) this.onMsg(from, m, now, body.sender);
   }
 
@@ -314,6 +317,11 @@ export class SwimNode {
   /** Leases live members sent since the last call, each distinct one once, unverified: the daemon checks the actor's signature. */
   takeLeases(): LeaseMessage[] {
     return this.leases.take();
+  }
+
+  /** When `name` last sent this node a packet or stream frame that verified (ms, the core's clock), or null. */
+  heardAt(name: string): number | null {
+    return this.heard.get(name) ?? null;
   }
 
   /** The credentials `name` was admitted with (its org certificate and session binding), or null. */
@@ -767,6 +775,7 @@ export class SwimNode {
     const k = this.trust.admit(frame.sender, frame.creds, frame.incarnation, now);
     if (!k.ok) return this.reject(from, k.error, now), null;
     if (!k.value.verify(signed, sig)) return this.reject(from, { code: 'BAD_SIGNATURE', message: `stream frame from ${frame.sender} does not verify` }, now), null;
+    if (this.table.members.has(frame.sender)) this.heard.set(frame.sender, now);
     return frame;
   }
 

@@ -68,6 +68,11 @@ test('self-check: enough stable peers alive in the own view, and a gateway that 
   const view = () => [mv('a'), mv('b'), mv('c', 'dead'), mv('x', 'dead')];
   t.like(await selfCheck({ peers: ['a', 'b', 'c'], need: 2, deadline: Date.now() + 1000 }, view, null), { ok: true });
   t.like(await selfCheck({ peers: ['a', 'b', 'c'], need: 3, deadline: Date.now() + 1000 }, view, null), { ok: false });
+  // Alive in the view but silent for 20 s: a view goes stale on a node cut off from everyone, so a silent peer does not count.
+  const heardAt = (n: string): number | null => (n === 'a' ? Date.now() - 20_000 : n === 'b' ? Date.now() - 100 : null);
+  const stale = await selfCheck({ peers: ['a', 'b', 'c'], need: 2, deadline: Date.now() + 1000 }, view, null, { heardAt, windowMs: 5000 });
+  t.deepEqual(stale, { ok: false, why: 'own view holds 1 of the 2 stable peers needed alive and heard from within 5000 ms' });
+  t.like(await selfCheck({ peers: ['a', 'b', 'c'], need: 1, deadline: Date.now() + 1000 }, view, null, { heardAt, windowMs: 5000 }), { ok: true });
   const server = createServer((s) => s.destroy());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
