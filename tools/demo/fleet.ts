@@ -7,6 +7,10 @@
 // would hand them over; Z gets them through gossip. The BMC user is the
 // harness's own account: test/vm/policy-apply.test.ts shows the image
 // creating and sealing one in band, which this demo does not repeat.
+//
+// Y has a network namespace of its own, on the bridge through a veth pair, so
+// that the partition variant can cut Y off whole: with Y and Z sharing an
+// address, a port filter missed the TCP streams Y opens from ephemeral ports.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +19,8 @@ import { join, resolve } from 'node:path';
 import { enroll, initOrg, loadOrg, NODE_FILES } from '../../agent/identity/store.ts';
 import { openVault } from '../../agent/vault/store.ts';
 import { imageKernel } from '../qemu/boot.ts';
-import { HOST_ADDRESS, Network } from '../qemu/net.ts';
+import { HOST_ADDRESS, Network, SUBNET_PREFIX } from '../qemu/net.ts';
+import { registerCleanup, run } from '../qemu/reaper.ts';
 import { loadProfile, type Profile } from '../qemu/profile.ts';
 import { startVm, type Vm } from '../qemu/vm.ts';
 import { DemoAgent } from './agent.ts';
@@ -24,6 +29,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const ID_FILES = [NODE_FILES.privateKey, NODE_FILES.publicKey, NODE_FILES.certificate, NODE_FILES.orgPublicKey, NODE_FILES.recoveryPublicKey];
 export const X = 'x';
 export const GOSSIP_PORT = { x: 7946, y: 7947, z: 7948, l: 7949 } as const;
+/** Y's address, in its own namespace; Z and the liar use the bridge's (HOST_ADDRESS). */
+export const Y_ADDRESS = `${SUBNET_PREFIX}.2`;
 
 export interface FleetOptions {
   /** Seconds of grace Y and Z give a dead X whose attestation says its watchdog is armed (0: act at once). */
@@ -40,6 +47,8 @@ export interface DemoFleet {
   vm: Vm;
   y: DemoAgent;
   z: DemoAgent;
+  /** Y's own network namespace (its veth is on the fleet bridge). */
+  yNs: string;
   xAddr: string;
   /** Starts Y or Z again with another heal config (the variants change the grace). */
   restartHealers(over: Record<string, unknown>): Promise<void>;
@@ -64,8 +73,10 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
   const net = Network.create();
   const cleanup: (() => Promise<void> | void)[] = [() => net.destroy(), () => rmSync(dir, { recursive: true, force: true })];
   try {
+    const yNs = ownNamespace(net, Y_ADDRESS);
+    cleanup.unshift(yNs.destroy);
     const xAddr = `${Network.addressFor(0)}:${GOSSIP_PORT.x}`;
-    const seeds = [`${HOST_ADDRESS}:${GOSSIP_PORT.y}`, `${HOST_ADDRESS}:${GOSSIP_PORT.z}`];
+    const seeds = [`${Y_ADDRESS}:${GOSSIP_PORT.y}`, `${HOST_ADDRESS}:${GOSSIP_PORT.z}`];
     const xConfig = {
       node: { name: X, identityDir: '/run/fortros/identity' },
       watchdog: { enabled: true, timeoutSec: o.watchdogTimeoutSec ?? 5 },
@@ -106,7 +117,7 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
       const file = join(home, 'agent.json');
       const c = {
         node: { name: n, identityDir: join(home, 'identity') },
-        gossip: { bind: `${HOST_ADDRESS}:${GOSSIP_PORT[n]}`, seeds: [...seeds, xAddr].filter((s) => !s.endsWith(`:${GOSSIP_PORT[n]}`)) },
+        gossip: { bind: `${n === 'y' ? Y_ADDRESS : HOST_ADDRESS}:${GOSSIP_PORT[n]}`, seeds: [...seeds, xAddr].filter((s) => !s.endsWith(`:${GOSSIP_PORT[n]}`)) },
         control: { socket: join(home, 'control.sock') },
         state: { dir: join(home, 'state') },
         heal: { ...heal, ...over },
@@ -114,7 +125,8 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
       writeFileSync(file, JSON.stringify(c, null, 2));
       return file;
     };
-    const start = (n: 'y' | 'z', over: Record<string, unknown> = {}): DemoAgent => new DemoAgent(n, spawnIn(net, configFor(n, over)), join(dir, n, 'control.sock'), join(dir, n, 'state'));
+    const start = (n: 'y' | 'z', over: Record<string, unknown> = {}): DemoAgent =>
+      new DemoAgent(n, spawnIn(n === 'y' ? ['ip', 'netns', 'exec', yNs.ns] : net.exec, configFor(n, over)), join(dir, n, 'control.sock'), join(dir, n, 'state'));
     let y = start('y');
     let z = start('z');
     cleanup.unshift(() => Promise.all([y.stop(), z.stop()]).then(() => undefined));
@@ -135,6 +147,7 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
         return z;
       },
       xAddr,
+      yNs: yNs.ns,
       async restartHealers(over) {
         await Promise.all([y.stop(), z.stop()]);
         y = start('y', over);
@@ -164,10 +177,43 @@ export async function startDemoFleet(o: FleetOptions = {}): Promise<DemoFleet> {
   }
 }
 
-/** `agent run` inside the namespace: the built binary when there is one, else the sources through tsx. */
-function spawnIn(net: Network, configFile: string) {
+/** A namespace with one veth on the fleet bridge holding `address`/24; destroy() deletes it (and the veth with it). */
+function ownNamespace(net: Network, address: string): { ns: string; destroy: () => void } {
+  const ns = `${net.ns}-y`;
+  run(['ip', 'netns', 'add', ns]);
+  const destroy = (): void => {
+    try {
+      run(['ip', 'netns', 'del', ns]);
+    } catch {
+      // Already gone.
+    }
+  };
+  const unregister = registerCleanup(`netns ${ns}`, destroy);
+  try {
+    net.ip('link', 'add', 'vy0', 'type', 'veth', 'peer', 'name', 'vy1', 'netns', ns);
+    net.ip('link', 'set', 'vy0', 'master', 'br0');
+    net.ip('link', 'set', 'vy0', 'up');
+    run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    run(['ip', '-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'vy1']);
+    run(['ip', '-n', ns, 'link', 'set', 'vy1', 'up']);
+  } catch (e) {
+    destroy();
+    unregister();
+    throw e;
+  }
+  return {
+    ns,
+    destroy: () => {
+      destroy();
+      unregister();
+    },
+  };
+}
+
+/** `agent run` inside a namespace (`prefix`: ip netns exec NS): the built binary when there is one, else the sources through tsx. */
+function spawnIn(prefix: readonly string[], configFile: string) {
   const bin = join(REPO, 'dist/agent');
   const argv = existsSync(bin) ? [bin, 'run', '--config', configFile] : [process.execPath, '--import', 'tsx', join(REPO, 'agent/main.ts'), 'run', '--config', configFile];
-  const [cmd, ...args] = [...net.exec, ...argv] as [string, ...string[]];
+  const [cmd, ...args] = [...prefix, ...argv] as [string, ...string[]];
   return spawn(cmd, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FORTROS_LOG_FORMAT: 'json', FORTROS_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
 }

@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { HOST_ADDRESS } from '../qemu/net.ts';
 import type { DemoFleet } from './fleet.ts';
-import { GOSSIP_PORT, X } from './fleet.ts';
+import { GOSSIP_PORT, X, Y_ADDRESS } from './fleet.ts';
 
 export interface Death {
   /** ms from the freeze: X confirmed dead (first `confirmed` audit line), the lease and decision to act, QEMU gone (the power-off), X alive again in both Y and Z. */
@@ -128,7 +128,7 @@ export async function hangAgent(f: DemoFleet): Promise<Death> {
 }
 
 /**
- * Y cut off from X and Z by nftables inside the namespace (its gossip port, both ways) until
+ * Y cut off from X and Z by nftables in its own namespace (all but X's BMC, both ways) until
  * both sides have noticed (Y no longer holds X alive, Z no longer holds Y alive: Lifeguard
  * slows a node whose probes all fail, so Y can take a while to reach X), then `ms` more: past
  * the actor delay, the time any action would have taken.
@@ -137,22 +137,27 @@ export async function partitionY(f: DemoFleet, ms: number): Promise<{ audit: (Au
   await xHealthy(f);
   const ons0 = powerOns(f);
   const t0 = Date.now();
-  const p = GOSSIP_PORT.y;
+  const bmcPort = f.vm.bmc?.port ?? 0;
   // By path: under npm scripts node_modules/.bin comes first in PATH, and @vercel/nft installs a `nft` there.
-  const nft = (script: string): void => void execFileSync('ip', ['netns', 'exec', f.net.ns, NFT, '-f', '-'], { input: script, timeout: 10_000, stdio: ['pipe', 'ignore', 'pipe'] });
+  const nft = (script: string): void => void execFileSync('ip', ['netns', 'exec', f.yNs, NFT, '-f', '-'], { input: script, timeout: 10_000, stdio: ['pipe', 'ignore', 'pipe'] });
+  // Everything in and out of Y's namespace is dropped but X's BMC: the worst case, a cut-off node that could still fence.
   nft(
     [
       'table inet heal_demo {',
-      `  chain in { type filter hook input priority 0; udp dport ${p} drop; tcp dport ${p} drop; udp sport ${p} drop; tcp sport ${p} drop; }`,
-      `  chain out { type filter hook output priority 0; udp dport ${p} drop; tcp dport ${p} drop; udp sport ${p} drop; tcp sport ${p} drop; }`,
+      `  chain in { type filter hook input priority 0; iif lo accept; udp sport ${bmcPort} accept; drop; }`,
+      `  chain out { type filter hook output priority 0; oif lo accept; udp dport ${bmcPort} accept; drop; }`,
       '}',
     ].join('\n'),
   );
   try {
     const lost = async (a: DemoFleet['y'], name: string): Promise<boolean> => (await a.member(name))?.state !== 'alive';
-    await until('both sides of the partition noticing it', 120_000, async () => (await lost(f.y, X)) && (await lost(f.z, 'y')));
-    await sleep(ms);
     const view = async (a: DemoFleet['y']): Promise<string> => (await a.members()).map((m) => `${m.name}=${m.state}`).sort().join(' ');
+    try {
+      await until('both sides of the partition noticing it', 120_000, async () => (await lost(f.y, X)) && (await lost(f.z, 'y')));
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; Y sees ${await view(f.y)}; Z sees ${await view(f.z)}`);
+    }
+    await sleep(ms);
     const [yView, zView] = await Promise.all([view(f.y), view(f.z)]);
     return { audit: auditOf(f, t0), powerOns: powerOns(f) - ons0, qemuAlive: !f.vm.qmp.isClosed, yView, zView };
   } finally {
@@ -169,7 +174,7 @@ export interface LiarRun {
 
 /** Starts the liar (liar.ts) in the namespace: it lies about X for `seconds`, naming `forged` as the signer of its forged lease. */
 export function startLiar(f: DemoFleet, seconds: number, forged = 'y'): LiarRun {
-  const seeds = [`${HOST_ADDRESS}:${GOSSIP_PORT.y}`, `${HOST_ADDRESS}:${GOSSIP_PORT.z}`].join(',');
+  const seeds = [`${Y_ADDRESS}:${GOSSIP_PORT.y}`, `${HOST_ADDRESS}:${GOSSIP_PORT.z}`].join(',');
   const argv = [...f.net.exec, process.execPath, '--import', 'tsx', join(REPO, 'tools/demo/liar.ts'), join(f.dir, 'l', 'identity'), `${HOST_ADDRESS}:${GOSSIP_PORT.l}`, seeds, X, forged, String(seconds)];
   const child = spawn(argv[0] as string, argv.slice(1), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   let out = '';
