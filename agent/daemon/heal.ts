@@ -165,15 +165,20 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
     new Promise((resolve) => {
       const list = waiters.get(node) ?? [];
       if (list.length >= MAX_REJOIN_WAITERS) return resolve(false);
-      const w = { above, resolve };
-      list.push(w);
-      waiters.set(node, list);
       const t = setTimeout(() => {
-        const l = waiters.get(node) ?? [];
-        waiters.set(node, l.filter((x) => x !== w));
+        waiters.set(node, (waiters.get(node) ?? []).filter((x) => x !== w));
         resolve(false);
       }, Math.max(0, dl.at - monotonicMs()));
       t.unref();
+      const w = {
+        above,
+        resolve: (v: boolean) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+      };
+      list.push(w);
+      waiters.set(node, list);
     });
 
   const perform = (o: HealOutput): void => {
@@ -227,8 +232,11 @@ export function startHealLoop(d: HealLoopDeps): HealLoop {
       queueMicrotask(() => {
         feedView();
         for (const e of events) {
-          if (e.to === 'alive') for (const w of waiters.get(e.name) ?? []) if (e.incarnation > w.above) w.resolve(true);
-          if (e.to === 'alive') waiters.set(e.name, (waiters.get(e.name) ?? []).filter((w) => e.incarnation <= w.above));
+          if (e.to === 'alive') {
+            const list = waiters.get(e.name) ?? [];
+            for (const w of list) if (e.incarnation > w.above) w.resolve(true);
+            waiters.set(e.name, list.filter((w) => e.incarnation <= w.above));
+          }
           for (const ev of healEvents(e)) handle(ev);
         }
       });
